@@ -1,0 +1,169 @@
+"""Load and validate annotation files; build leave-one-article-out folds.
+
+Annotation files are JSON Lines in the format of the labeling guide. Loading
+validates every record and raises :class:`DataError` naming the file and line
+of the first bad one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.records import Annotation
+
+if TYPE_CHECKING:
+    import datasets
+
+ORIGINS = ("seed", "synthetic", "real")
+_FIELDS = ("doc_id", "seg_id", "text", "relevant", "event_type", "origin")
+
+
+class DataError(ValueError):
+    """A bad annotation record; the message names the file and line."""
+
+
+def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
+    if not isinstance(rec, dict):
+        raise DataError(f"{where}: a record must be a JSON object")
+    missing = [k for k in ("doc_id", "seg_id", "text", "relevant") if k not in rec]
+    if missing:
+        raise DataError(f"{where}: missing field {missing[0]!r}")
+    unknown = sorted(set(rec) - set(_FIELDS))
+    if unknown:
+        raise DataError(f"{where}: unknown field {unknown[0]!r}")
+    text, doc_id, seg_id, relevant = rec["text"], rec["doc_id"], rec["seg_id"], rec["relevant"]
+    event_type, origin = rec.get("event_type"), rec.get("origin", "real")
+    if not isinstance(text, str) or not text.strip():
+        raise DataError(f"{where}: 'text' is missing or empty")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise DataError(f"{where}: 'doc_id' must be a non-empty string")
+    if not isinstance(seg_id, int) or isinstance(seg_id, bool) or seg_id < 0:
+        raise DataError(f"{where}: 'seg_id' must be a non-negative integer, got {seg_id!r}")
+    if not isinstance(relevant, bool):
+        raise DataError(f"{where}: 'relevant' must be true or false, got {relevant!r}")
+    if event_type is not None and event_type not in known_types:
+        raise DataError(f"{where}: unknown event_type {event_type!r} (known: {', '.join(known_types)})")
+    if relevant and event_type is None:
+        raise DataError(f"{where}: 'relevant' is true but 'event_type' is null")
+    if not relevant and event_type is not None:
+        raise DataError(f"{where}: 'relevant' is false but 'event_type' is {event_type!r} (must be null)")
+    if origin not in ORIGINS:
+        raise DataError(f"{where}: unknown origin {origin!r} (known: {', '.join(ORIGINS)})")
+    return Annotation(doc_id, seg_id, text, relevant, event_type, origin)
+
+
+def read_annotations(paths: str | Path | Iterable[str | Path]) -> list[Annotation]:
+    """Read and validate JSON Lines annotation files.
+
+    Raises:
+        DataError: naming the file and line of the first bad record: malformed
+            JSON, missing or empty ``text``, unknown ``event_type``, ``relevant``
+            and ``event_type`` that disagree, or a duplicate ``(doc_id, seg_id)``.
+        FileNotFoundError: when a file does not exist.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    known = event_type_names()
+    records: list[Annotation] = []
+    seen: dict[tuple[str, int], str] = {}
+    for path in map(Path, paths):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        for lineno, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{where}: malformed JSON ({exc.msg})") from None
+            ann = _check(rec, where, known)
+            key = (ann.doc_id, ann.seg_id)
+            if key in seen:
+                raise DataError(f"{where}: duplicate (doc_id, seg_id) {key}, first at {seen[key]}")
+            seen[key] = where
+            records.append(ann)
+    return records
+
+
+def features():
+    """The declared ``datasets.Features`` of an annotation dataset."""
+    import datasets
+
+    return datasets.Features(
+        {
+            "doc_id": datasets.Value("string"),
+            "seg_id": datasets.Value("int32"),
+            "text": datasets.Value("string"),
+            "relevant": datasets.Value("bool"),
+            # -1 encodes "no event type" (off-topic), as ClassLabel does for missing labels.
+            "event_type": datasets.ClassLabel(names=list(event_type_names())),
+            "origin": datasets.ClassLabel(names=list(ORIGINS)),
+        }
+    )
+
+
+def load_annotations(paths: str | Path | Iterable[str | Path]) -> datasets.Dataset:
+    """Load annotation files into a ``datasets.Dataset`` with the declared :func:`features`.
+
+    Off-topic records have ``event_type == -1``. Records keep file order.
+    """
+    import datasets
+
+    feats = features()
+    recs = read_annotations(paths)
+    columns = {
+        "doc_id": [r.doc_id for r in recs],
+        "seg_id": [r.seg_id for r in recs],
+        "text": [r.text for r in recs],
+        "relevant": [r.relevant for r in recs],
+        "event_type": [feats["event_type"].str2int(r.event_type) if r.event_type else -1 for r in recs],
+        "origin": [feats["origin"].str2int(r.origin) for r in recs],
+    }
+    return datasets.Dataset.from_dict(columns, features=feats)
+
+
+def to_annotations(ds: datasets.Dataset) -> list[Annotation]:
+    """Turn a dataset from :func:`load_annotations` back into records."""
+    types, origins = ds.features["event_type"], ds.features["origin"]
+    return [
+        Annotation(
+            doc_id=r["doc_id"],
+            seg_id=r["seg_id"],
+            text=r["text"],
+            relevant=r["relevant"],
+            event_type=types.int2str(r["event_type"]) if r["event_type"] >= 0 else None,
+            origin=origins.int2str(r["origin"]),
+        )
+        for r in ds
+    ]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One leave-one-article-out fold: row indices into the dataset."""
+
+    test_doc: str
+    train: list[int]
+    test: list[int]
+
+
+def leave_one_article_out(ds: datasets.Dataset) -> Iterator[Fold]:
+    """Folds holding out one real (non-synthetic) article each.
+
+    Synthetic rows are always in ``train``; no ``doc_id`` is on both sides.
+    """
+    synthetic = ds.features["origin"].str2int("synthetic")
+    docs, origins = ds["doc_id"], ds["origin"]
+    real_docs = sorted({d for d, o in zip(docs, origins) if o != synthetic})
+    for held in real_docs:
+        test = [i for i, d in enumerate(docs) if d == held]
+        train = [i for i, d in enumerate(docs) if d != held]
+        yield Fold(test_doc=held, train=train, test=test)

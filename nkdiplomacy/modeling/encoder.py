@@ -1,0 +1,146 @@
+"""Frozen MiniLM sentence embeddings (run with ONNX Runtime) and logistic-regression heads.
+
+With ``contrastive_epochs > 0`` the encoder is first tuned SetFit-style on
+pairs of training segments (same label: similar, different labels:
+dissimilar), then exported; the heads are trained on the tuned embeddings.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from nkdiplomacy.features import SegmentInput, shape_features
+from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
+from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
+
+
+def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # Embeddings are unit length (or zero for empty text), so the dot product is the cosine.
+    return (a * b).sum(axis=1)
+
+
+class EncoderClassifier(SegmentClassifier):
+    """MiniLM embeddings of the segment and, with ``use_context``, of its neighbours,
+    title and page, plus their similarities, fed to two logistic regressions.
+
+    Args:
+        use_context: add the article around the segment.
+        C: inverse regularisation strength of both heads.
+        precision: ``int8`` (dynamic quantisation) or ``fp32`` encoder.
+        max_length: tokens per text given to the encoder.
+        batch_size: texts per encoder call.
+        contrastive_epochs: SetFit-style tuning epochs (0 keeps the encoder frozen).
+        contrastive_pairs: pairs drawn per tuning epoch.
+        learning_rate: learning rate of contrastive tuning.
+        base_model: folder of the transformer to start from ('' = shipped all-MiniLM-L6-v2).
+        threshold: relevance score at or above which a segment is on-topic.
+        seed: random seed.
+    """
+
+    family = "encoder"
+
+    def __init__(
+        self,
+        use_context: bool = True,
+        C: float = 1.0,
+        precision: str = "int8",
+        max_length: int = 128,
+        batch_size: int = 32,
+        contrastive_epochs: int = 0,
+        contrastive_pairs: int = 2000,
+        learning_rate: float = 2e-5,
+        base_model: str = "",
+        threshold: float = 0.5,
+        seed: int = 13,
+    ):
+        self.use_context = use_context
+        self.C = C
+        self.precision = precision
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.contrastive_epochs = contrastive_epochs
+        self.contrastive_pairs = contrastive_pairs
+        self.learning_rate = learning_rate
+        self.base_model = base_model
+        self.threshold = threshold
+        self.seed = seed
+
+    # The ONNX session cannot be pickled: keep the folder, reopen on demand.
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("encoder_", None)
+        return state
+
+    @property
+    def encoder(self) -> OnnxEncoder:
+        if getattr(self, "encoder_", None) is None:
+            self.encoder_ = OnnxEncoder(self.encoder_dir_, self.max_length)
+        return self.encoder_
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence embeddings of ``texts`` with this model's encoder."""
+        return self.encoder.encode(texts, self.batch_size)
+
+    def _features(self, inputs: list[SegmentInput]) -> np.ndarray:
+        n = len(inputs)
+        fields = [[x.text for x in inputs]]
+        if self.use_context:
+            fields += [[x.prev_text for x in inputs], [x.next_text for x in inputs]]
+            fields += [[x.title for x in inputs], [x.doc_text for x in inputs]]
+        # One encoder call for every field: shared texts (a title, a page) are embedded once.
+        flat = self.embed([t for f in fields for t in f])
+        parts = [flat[i * n : (i + 1) * n] for i in range(len(fields))]
+        blocks = [parts[0]]
+        if self.use_context:
+            text, prev, nxt, title, doc = parts
+            count = (np.abs(prev).sum(1) > 0).astype(np.float32) + (np.abs(nxt).sum(1) > 0)
+            window = (prev + nxt) / np.maximum(count, 1.0)[:, None]
+            sims = np.column_stack([_rowwise_cos(text, doc), _rowwise_cos(text, title), _rowwise_cos(text, window)])
+            blocks += [window, title, doc, sims]
+        blocks.append(shape_features(inputs, self.use_context))
+        return np.hstack(blocks).astype(np.float64)
+
+    def _fit(self, inputs, relevant, event, weight):
+        from nkdiplomacy.modeling.export import cached_base_encoder, export_encoder, resolve_base
+
+        if self.contrastive_epochs > 0:
+            from nkdiplomacy.modeling.contrastive import contrastive_tune
+
+            self._workdir = tempfile.TemporaryDirectory(prefix="nkdiplomacy-encoder-")
+            work = Path(self._workdir.name)
+            labels = np.where(relevant, event, -1)
+            contrastive_tune(
+                resolve_base(self.base_model),
+                [x.text for x in inputs],
+                labels,
+                work / "tuned",
+                epochs=self.contrastive_epochs,
+                pairs=self.contrastive_pairs,
+                learning_rate=self.learning_rate,
+                max_length=self.max_length,
+                seed=self.seed,
+            )
+            self.encoder_dir_ = export_encoder(work / "tuned", work / "onnx", self.precision)
+        else:
+            self.encoder_dir_ = cached_base_encoder(self.base_model, self.precision)
+        self.encoder_ = None
+        self.heads_ = LinearHeads(self.C, self.seed).fit(self._features(inputs), relevant, event, weight)
+
+    def _score(self, inputs):
+        return self.heads_.score(self._features(inputs))
+
+    def _save_payload(self, path: Path) -> None:
+        target = path / "encoder"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (ONNX_FILE, TOKENIZER_FILE):
+            shutil.copyfile(Path(self.encoder_dir_) / name, target / name)
+        self.heads_.save(path)
+
+    def _load_payload(self, path: Path) -> None:
+        self.encoder_dir_ = path / "encoder"
+        self.encoder_ = None
+        self.heads_ = LinearHeads.load(path)

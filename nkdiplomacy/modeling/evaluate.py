@@ -1,0 +1,76 @@
+"""The evaluation protocol's metrics, shared by training, ``nkdiplomacy evaluate`` and benchmarks.
+
+Relevance: precision, recall and F1 of the on-topic class and PR-AUC (average
+precision) of the relevance score. Event type, on gold on-topic segments only
+(the event head judged on its own): accuracy, macro-F1 over the types present
+in gold or predictions, and per-type F1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nkdiplomacy.labels import event_type_names
+
+
+def relevance_metrics(gold: Sequence[bool], scores: Sequence[float], threshold: float = 0.5) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, precision_recall_fscore_support
+
+    gold = np.asarray(gold, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    pred = scores >= threshold
+    p, r, f, _ = precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)
+    out = {"relevance_precision": float(p), "relevance_recall": float(r), "relevance_f1": float(f)}
+    out["relevance_pr_auc"] = float(average_precision_score(gold, scores)) if gold.any() else float("nan")
+    return out
+
+
+def event_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score
+
+    if len(gold) == 0:
+        return {}
+    present = sorted(set(gold) | set(pred), key=event_type_names().index)
+    per_class = f1_score(gold, pred, labels=present, average=None, zero_division=0)
+    out = {
+        "event_accuracy": float(accuracy_score(gold, pred)),
+        "event_macro_f1": float(np.mean(per_class)),
+    }
+    out.update({f"event_f1_{name}": float(v) for name, v in zip(present, per_class)})
+    return out
+
+
+def evaluate_scores(
+    gold_relevant: Sequence[bool],
+    gold_type: Sequence[str | None],
+    relevance: np.ndarray,
+    events: np.ndarray,
+    threshold: float = 0.5,
+) -> dict[str, float]:
+    """All protocol metrics from a model's scores on labeled segments."""
+    types = np.array(event_type_names(), dtype=object)
+    on = [i for i, r in enumerate(gold_relevant) if r]
+    metrics = relevance_metrics(gold_relevant, relevance, threshold)
+    metrics.update(event_metrics([gold_type[i] for i in on], list(types[events[on].argmax(axis=1)]) if on else []))
+    metrics["n_segments"] = float(len(gold_relevant))
+    metrics["n_on_topic"] = float(len(on))
+    return metrics
+
+
+def confusion_figure(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], title: str):
+    """A matplotlib figure of the confusion matrix (rows: gold, columns: predicted)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(labels), 1.0 + 0.8 * len(labels)))
+    ConfusionMatrixDisplay.from_predictions(
+        gold, pred, labels=list(labels), ax=ax, colorbar=False, xticks_rotation=45
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,104 @@
+"""The fast baseline: word and character n-gram TF-IDF with logistic-regression heads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scipy import sparse
+
+from nkdiplomacy.features import SegmentInput, shape_features
+from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
+
+
+class TfidfClassifier(SegmentClassifier):
+    """TF-IDF features of the segment (word 1-2 grams, character 2-5 grams) and, with
+    ``use_context``, of its neighbours and of its page, fed to two logistic regressions.
+
+    Args:
+        use_context: add the neighbouring segments, the page title and text.
+        C: inverse regularisation strength of both heads.
+        context_weight: scale of the context blocks relative to the segment's own.
+        max_features: vocabulary size cap of each vectorizer.
+        threshold: relevance score at or above which a segment is on-topic.
+        seed: random seed of the solvers.
+    """
+
+    family = "tfidf"
+
+    def __init__(
+        self,
+        use_context: bool = True,
+        C: float = 4.0,
+        context_weight: float = 0.5,
+        max_features: int = 50000,
+        threshold: float = 0.5,
+        seed: int = 13,
+    ):
+        self.use_context = use_context
+        self.C = C
+        self.context_weight = context_weight
+        self.max_features = max_features
+        self.threshold = threshold
+        self.seed = seed
+
+    def _vectorizers(self) -> dict:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        def words():
+            return TfidfVectorizer(
+                ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=self.max_features, lowercase=True
+            )
+
+        vecs = {
+            "text_words": words(),
+            "text_chars": TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=self.max_features
+            ),
+        }
+        if self.use_context:
+            vecs["window"] = words()
+            vecs["page"] = words()
+        return vecs
+
+    @staticmethod
+    def _field(name: str, inputs: list[SegmentInput]) -> list[str]:
+        if name.startswith("text"):
+            return [x.text for x in inputs]
+        if name == "window":
+            return [f"{x.prev_text} {x.next_text}" for x in inputs]
+        return [f"{x.title} {x.doc_text}" for x in inputs]
+
+    def _features(self, inputs: list[SegmentInput], fit: bool = False):
+        blocks = []
+        for name, vec in self.vectorizers_.items():
+            texts = self._field(name, inputs)
+            if fit:
+                m = vec.fit_transform(texts)
+                # Terms cut by max_features: large, and never needed after fitting.
+                vec.stop_words_ = None
+            else:
+                m = vec.transform(texts)
+            blocks.append(m if name.startswith("text") else m * self.context_weight)
+        blocks.append(sparse.csr_matrix(shape_features(inputs, self.use_context)))
+        return sparse.hstack(blocks).tocsr()
+
+    def _fit(self, inputs, relevant, event, weight):
+        self.vectorizers_ = self._vectorizers()
+        F = self._features(inputs, fit=True)
+        self.heads_ = LinearHeads(self.C, self.seed).fit(F, relevant, event, weight)
+
+    def _score(self, inputs):
+        return self.heads_.score(self._features(inputs))
+
+    def _save_payload(self, path: Path) -> None:
+        from nkdiplomacy.modeling.persist import dump_sklearn
+
+        for name, vec in self.vectorizers_.items():
+            dump_sklearn(vec, path / f"tfidf_{name}.joblib")
+        self.heads_.save(path)
+
+    def _load_payload(self, path: Path) -> None:
+        from nkdiplomacy.modeling.persist import load_sklearn
+
+        self.vectorizers_ = {name: load_sklearn(path / f"tfidf_{name}.joblib") for name in self._vectorizers()}
+        self.heads_ = LinearHeads.load(path)

@@ -1,0 +1,62 @@
+"""Typed records: a segment of an article, its gold annotation, a model's prediction."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One non-empty, normalised line of an article."""
+
+    doc_id: str
+    seg_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A labeled segment, as stored in ``data/annotations/*.jsonl``."""
+
+    doc_id: str
+    seg_id: int
+    text: str
+    relevant: bool
+    event_type: str | None
+    origin: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A model's answer for one segment, in the shape of the labeling guide's records.
+
+    ``event_type`` is ``None`` when the segment is judged off-topic;
+    ``event_scores`` always holds the probability of every event type.
+    """
+
+    doc_id: str | None
+    seg_id: int | None
+    text: str
+    relevant: bool
+    score: float
+    event_type: str | None
+    event_scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def predictions_to_frame(predictions: list[Prediction]):
+    """A pandas DataFrame with one row per prediction and one ``p_<type>`` column per event type."""
+    import pandas as pd
+
+    rows = []
+    for p in predictions:
+        row = {k: v for k, v in p.to_dict().items() if k != "event_scores"}
+        row.update({f"p_{k}": v for k, v in p.event_scores.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
