@@ -8,6 +8,7 @@ pyfunc model, registers it and moves the ``champion`` alias when it wins.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -76,10 +77,13 @@ def estimator_params(cfg: TrainConfig) -> dict:
     return {**cfg.model, "use_context": cfg.use_context, "seed": cfg.seed}
 
 
-def cross_validate(cfg: TrainConfig, ds, params: dict, tag: str = "") -> tuple[dict[str, float], pd.DataFrame]:
-    """Leave-one-article-out CV; each fold is a nested MLflow run. Returns pooled metrics and predictions."""
-    import mlflow
+def cross_validate(
+    cfg: TrainConfig, ds, params: dict, tag: str = "", track: bool = True
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Leave-one-article-out CV. Returns pooled metrics and the per-segment predictions table.
 
+    With ``track`` each fold is a nested MLflow run of the active run.
+    """
     records = to_annotations(ds)
     inputs = grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])
     labels = np.array(_labels(records), dtype=object)
@@ -89,8 +93,7 @@ def cross_validate(cfg: TrainConfig, ds, params: dict, tag: str = "") -> tuple[d
         folds = folds[: cfg.max_folds]
     frames = []
     for fold in folds:
-        with mlflow.start_run(run_name=f"{tag}fold-{fold.test_doc}", nested=True):
-            mlflow.set_tag("held_out_doc", fold.test_doc)
+        with _fold_run(f"{tag}fold-{fold.test_doc}", fold.test_doc) if track else contextlib.nullcontext() as log:
             start = time.perf_counter()
             w = training_weights([origins[i] for i in fold.train], cfg.data.min_real_weight_share)
             model = make_estimator(cfg.family, **params)
@@ -98,10 +101,19 @@ def cross_validate(cfg: TrainConfig, ds, params: dict, tag: str = "") -> tuple[d
             frame = prediction_table([records[i] for i in fold.test], [inputs[i] for i in fold.test], model)
             frame.insert(0, "fold", fold.test_doc)
             frames.append(frame)
-            mlflow.log_metrics(frame_metrics(frame, model.threshold))
-            mlflow.log_metric("fit_seconds", time.perf_counter() - start)
+            if log:
+                log.log_metrics({**frame_metrics(frame, model.threshold), "fit_seconds": time.perf_counter() - start})
     predictions = pd.concat(frames, ignore_index=True)
     return frame_metrics(predictions, params.get("threshold", 0.5)), predictions
+
+
+@contextlib.contextmanager
+def _fold_run(name: str, held_out: str):
+    import mlflow
+
+    with mlflow.start_run(run_name=name, nested=True):
+        mlflow.set_tag("held_out_doc", held_out)
+        yield mlflow
 
 
 def prediction_table(records: list[Annotation], inputs: list[SegmentInput], model) -> pd.DataFrame:
