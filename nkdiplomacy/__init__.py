@@ -30,7 +30,7 @@ _LAZY = {
     "Prediction": "nkdiplomacy.records",
     "Segment": "nkdiplomacy.records",
     "SegmentInput": "nkdiplomacy.features",
-    "segment": "nkdiplomacy.segment",
+    "segment": "nkdiplomacy.segmenter",
     "event_type_names": "nkdiplomacy.labels",
     "load_annotations": "nkdiplomacy.dataset",
     "Classifier": "nkdiplomacy.predict",

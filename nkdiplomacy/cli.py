@@ -49,7 +49,7 @@ def _write_output(path: str | None, render) -> None:
 # -- segment ------------------------------------------------------------------
 def cmd_segment(args) -> int:
     from nkdiplomacy.inputs import InputError, iter_articles
-    from nkdiplomacy.segment import segment
+    from nkdiplomacy.segmenter import segment
 
     failed = False
     for item in iter_articles(args.paths):

@@ -95,7 +95,9 @@ def _type_ok(value: Any, tp: Any) -> bool:
 
 
 def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+    if typing.get_origin(tp) is None and hasattr(tp, "__name__"):
+        return tp.__name__
+    return str(tp).replace("typing.", "")
 
 
 def _build(cls: type, raw: Any, where: str, prefix: str = "") -> Any:

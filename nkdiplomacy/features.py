@@ -74,14 +74,19 @@ def grouped_inputs(doc_ids: Sequence[Any], seg_ids: Sequence[int], texts: Sequen
     return out  # type: ignore[return-value]
 
 
+def lone_input(text: str) -> SegmentInput:
+    """A segment without its article, read as a one-line article of its own."""
+    return article_inputs([text])[0]
+
+
 def as_inputs(X: Iterable[Any]) -> list[SegmentInput]:
-    """Accept strings (lone segments, no context) or :class:`SegmentInput` objects."""
+    """Accept strings (lone segments, see :func:`lone_input`) or :class:`SegmentInput` objects."""
     out = []
     for x in X:
         if isinstance(x, SegmentInput):
             out.append(x)
         elif isinstance(x, str):
-            out.append(SegmentInput(text=x))
+            out.append(lone_input(x))
         else:
             raise TypeError(f"expected str or SegmentInput, got {type(x).__name__}")
     return out
@@ -113,7 +118,7 @@ def inputs_from_frame(df) -> list[SegmentInput]:
     if "doc_id" in df.columns:
         seg_ids = df["seg_id"].tolist() if "seg_id" in df.columns else list(range(len(df)))
         return grouped_inputs(df["doc_id"].tolist(), seg_ids, texts)
-    return [SegmentInput(text=t) for t in texts]
+    return [lone_input(t) for t in texts]
 
 
 def shape_features(inputs: list[SegmentInput], use_context: bool) -> np.ndarray:

@@ -12,9 +12,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from nkdiplomacy.features import SegmentInput, article_inputs, grouped_inputs
+from nkdiplomacy.features import SegmentInput, article_inputs, grouped_inputs, lone_input
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
-from nkdiplomacy.segment import segment
+from nkdiplomacy.segmenter import segment
 
 DEFAULT_MODEL_ENV = "NKDIPLOMACY_MODEL"
 _URI_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:", "s3://", "gs://", "http://", "https://", "dbfs:")
@@ -107,10 +107,10 @@ class Classifier:
         return out
 
     def predict(self, texts: str | Sequence[str]) -> list[Prediction]:
-        """Score lone segments (no article context)."""
+        """Score lone segments, each read as a one-line article of its own."""
         if isinstance(texts, str):
             texts = [texts]
-        return self._predict_inputs([SegmentInput(text=t) for t in texts], [(None, None)] * len(texts))
+        return self._predict_inputs([lone_input(t) for t in texts], [(None, None)] * len(texts))
 
     def predict_segments(self, segments: Sequence[Segment]) -> list[Prediction]:
         """Score segments of one or more articles; each is read with its article around it."""

@@ -9,6 +9,8 @@ fills. Output: one row per input row with ``relevant``, ``score``,
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow.pyfunc
 import pandas as pd
 
@@ -16,6 +18,8 @@ from nkdiplomacy.features import CONTEXT_COLUMNS, inputs_from_frame
 from nkdiplomacy.labels import event_type_names
 
 ARTIFACT_KEY = "model"
+# Models from code: MLflow stores this file instead of a cloudpickled object.
+MODEL_CODE = str(Path(__file__).with_name("pyfunc_model.py"))
 
 
 def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
@@ -28,7 +32,10 @@ def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.Da
         {
             "relevant": relevant,
             "score": relevance,
-            "event_type": [types[i] if r else None for i, r in zip(events.argmax(axis=1), relevant)],
+            # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
+            "event_type": pd.Series(
+                [types[i] if r else None for i, r in zip(events.argmax(axis=1), relevant)], dtype=object
+            ),
         }
     )
     for j, name in enumerate(types):
@@ -94,7 +101,7 @@ def save_pyfunc(native_dir, path) -> None:
     """Write an MLflow model folder at ``path`` around a saved native model folder."""
     mlflow.pyfunc.save_model(
         path=str(path),
-        python_model=SegmentModel(),
+        python_model=MODEL_CODE,
         artifacts={ARTIFACT_KEY: str(native_dir)},
         signature=signature(),
         input_example=input_example(),
@@ -106,7 +113,7 @@ def log_pyfunc(native_dir, registered_model_name: str | None = None):
     """Log the pyfunc model to the active run (and register it); returns MLflow's ``ModelInfo``."""
     return mlflow.pyfunc.log_model(
         name="model",
-        python_model=SegmentModel(),
+        python_model=MODEL_CODE,
         artifacts={ARTIFACT_KEY: str(native_dir)},
         signature=signature(),
         input_example=input_example(),

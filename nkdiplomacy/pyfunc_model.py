@@ -1,0 +1,7 @@
+"""MLflow models-from-code entry point: the pyfunc model is logged as this file, not a pickle."""
+
+import mlflow
+
+from nkdiplomacy.pyfunc import SegmentModel
+
+mlflow.models.set_model(SegmentModel())

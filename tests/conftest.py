@@ -1,0 +1,50 @@
+"""Shared paths, the CLI runner and a trained-model fixture."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "data" / "annotations" / "seed.jsonl"
+SYNTHETIC = REPO / "data" / "annotations" / "synthetic.jsonl"
+RAW = REPO / "data" / "raw"
+
+
+def local_env(**extra: str) -> dict[str, str]:
+    """This environment without MLflow server settings, so runs go to the local SQLite store in the cwd."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    return {**env, **extra}
+
+
+def run_cli(*args: str, stdin: bytes | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """Run ``nkdiplomacy ARGS`` in a subprocess (default env: :func:`local_env`); stdout/stderr are bytes."""
+    kwargs.setdefault("env", local_env())
+    return subprocess.run(
+        [sys.executable, "-m", "nkdiplomacy.cli", *args], input=stdin, capture_output=True, check=False, **kwargs
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory) -> Path:
+    """A small tfidf model trained by the CLI and saved as an MLflow model folder."""
+    tmp = tmp_path_factory.mktemp("trained")
+    target = tmp / "model"
+    result = run_cli(
+        "train",
+        "--config", str(REPO / "configs" / "tfidf.yaml"),
+        "--set", "data.max_synthetic_docs=10",
+        "--set", f"data.files=[{SEED},{SYNTHETIC}]",
+        "--set", "max_folds=2",  # CV only; the saved model is fit on all the data either way
+        "--save-model", str(target),
+        cwd=tmp,
+        timeout=900,
+    )  # fmt: skip
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace")[-4000:]
+        pytest.fail(f"training failed ({result.returncode}):\n{stderr}")
+    return target

@@ -1,0 +1,121 @@
+"""The importable model: nkdiplomacy.load(), Classifier, typed records, light imports."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import RAW, REPO
+
+import nkdiplomacy
+from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.predict import ModelLoadError, default_model_path
+from nkdiplomacy.records import Prediction
+
+ARTICLE = RAW / "003_254259dacc8f1105.txt"
+HEAVY = ("torch", "transformers", "mlflow", "datasets")
+
+
+@pytest.fixture(scope="module")
+def default():
+    return nkdiplomacy.load()
+
+
+def test_default_model_is_the_shipped_mlflow_model_folder():
+    assert default_model_path() == REPO / "models" / "default"
+    assert (default_model_path() / "MLmodel").exists()
+
+
+def test_classify_article_scores_every_segment_in_order(default):
+    preds = default.classify_article(ARTICLE.read_text(), doc_id="003")
+    assert [p.seg_id for p in preds] == list(range(20))
+    assert all(isinstance(p, Prediction) and p.doc_id == "003" for p in preds)
+    assert all((p.event_type is not None) == p.relevant for p in preds)
+    assert all(set(p.event_scores) == set(event_type_names()) for p in preds)
+    assert sum(p.relevant for p in preds) >= 10  # a diplomacy article: most lines are on-topic
+    assert not preds[19].relevant  # "Leave a Reply"
+
+
+def test_predict_scores_lone_segments(default):
+    preds = default.predict(["Sign up for our newsletter", "Kim Jong Un and Vladimir Putin signed a treaty."])
+    assert [p.doc_id for p in preds] == [None, None]
+    assert preds[0].score < preds[1].score
+
+
+def test_predict_accepts_a_single_string(default):
+    assert len(default.predict("Kim Jong Un met Xi Jinping.")) == 1
+
+
+def test_predictions_convert_to_json_and_dataframe(default):
+    preds = default.classify_article("Kim Jong Un met Xi Jinping in Beijing.\nShare this article\n")
+    row = json.loads(json.dumps(preds[0].to_dict()))
+    assert set(row) == {"doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores"}
+    frame = nkdiplomacy.Classifier.to_frame(preds)
+    assert list(frame["seg_id"]) == [0, 1]
+    assert {f"p_{t}" for t in event_type_names()} <= set(frame.columns)
+
+
+def test_threshold_changes_decisions(default):
+    strict = nkdiplomacy.load(threshold=0.999999)
+    text = ARTICLE.read_text()
+    assert sum(p.relevant for p in strict.classify_article(text)) < sum(p.relevant for p in default.classify_article(text))
+
+
+def test_predict_segments_reads_segments_in_their_article(default):
+    segs = nkdiplomacy.segment(ARTICLE.read_text(), "a")
+    by_segments = default.predict_segments(list(reversed(segs)))
+    by_article = default.classify_article(ARTICLE.read_text(), "a")
+    assert {p.seg_id: p.score for p in by_segments} == {p.seg_id: p.score for p in by_article}
+
+
+def test_load_accepts_a_native_model_folder_and_an_mlflow_folder():
+    native = nkdiplomacy.load(REPO / "models" / "default" / "artifacts" / "model")
+    assert native.estimator.family == nkdiplomacy.load(REPO / "models" / "default").estimator.family
+
+
+@pytest.mark.parametrize("bad", ["/nonexistent/model", "models:/no-such-model/1", "runs:/0123456789abcdef/model"])
+def test_unreadable_model_is_a_one_line_error(bad, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    with pytest.raises(ModelLoadError) as err:
+        nkdiplomacy.load(bad)
+    assert bad in str(err.value) and "\n" not in str(err.value)
+
+
+def test_folder_that_is_not_a_model_is_refused(tmp_path):
+    with pytest.raises(ModelLoadError, match="not a model folder"):
+        nkdiplomacy.load(tmp_path)
+
+
+def test_load_by_runs_and_models_uri(trained_model_dir, tmp_path, monkeypatch):
+    import mlflow
+
+    monkeypatch.chdir(trained_model_dir.parent)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mlflow.set_tracking_uri(f"sqlite:///{trained_model_dir.parent / 'mlflow.db'}")
+    version = mlflow.MlflowClient().get_model_version_by_alias("nk-diplomacy-segments", "champion")
+    text = ARTICLE.read_text()
+    expected = [p.score for p in nkdiplomacy.load(trained_model_dir).classify_article(text)]
+    for uri in ("models:/nk-diplomacy-segments@champion", f"runs:/{version.run_id}/model"):
+        assert [p.score for p in nkdiplomacy.load(uri).classify_article(text)] == expected
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_importing_the_package_and_cli_pulls_no_heavy_library():
+    loaded = _modules_after("import nkdiplomacy, nkdiplomacy.cli; nkdiplomacy.cli.build_parser()")
+    assert not loaded & set(HEAVY)
+    assert "sklearn" not in loaded and "pandas" not in loaded
+
+
+def test_predicting_with_the_default_model_does_not_import_torch():
+    loaded = _modules_after(
+        "import nkdiplomacy; nkdiplomacy.load().classify_article('Kim Jong Un met Xi Jinping.\\nShare this')"
+    )
+    assert not loaded & {"torch", "transformers", "mlflow"}

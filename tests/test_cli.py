@@ -1,0 +1,184 @@
+"""The command line as a user runs it: formats, options, HTML, standard input, bad input."""
+
+import csv
+import io
+import json
+
+import pytest
+from conftest import RAW, SEED, run_cli
+
+from nkdiplomacy.render import csv_columns
+
+ARTICLE = RAW / "003_254259dacc8f1105.txt"
+
+
+def lines(result):
+    return result.stdout.decode().splitlines()
+
+
+def stderr(result):
+    return result.stderr.decode()
+
+
+def assert_one_line_error(result, *names):
+    err = stderr(result)
+    assert result.returncode == 1
+    assert "Traceback" not in err
+    for name in names:
+        assert any(line.startswith("nkdiplomacy: error: ") and str(name) in line for line in err.splitlines()), err
+
+
+def test_help_lists_the_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert all(cmd in result.stdout.decode() for cmd in ("segment", "predict", "evaluate", "train", "batch"))
+
+
+def test_predict_prints_a_table_by_default():
+    result = run_cli("predict", str(ARTICLE))
+    out = result.stdout.decode()
+    assert result.returncode == 0, stderr(result)
+    assert str(ARTICLE) in out and "event type" in out and "of 20 segments on-topic" in out
+
+
+def test_predict_jsonl_has_one_record_per_segment():
+    result = run_cli("predict", str(ARTICLE), "--format", "jsonl")
+    rows = [json.loads(x) for x in lines(result)]
+    assert [r["seg_id"] for r in rows] == list(range(20))
+    assert set(rows[0]) == {"doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores"}
+    assert rows[0]["doc_id"] == ARTICLE.stem
+
+
+def test_predict_csv_has_the_documented_columns():
+    result = run_cli("predict", str(ARTICLE), "--format", "csv")
+    rows = list(csv.reader(io.StringIO(result.stdout.decode())))
+    assert rows[0] == csv_columns() and len(rows) == 21
+
+
+def test_only_relevant_and_threshold_filter_segments():
+    everything = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl"))]
+    relevant = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl", "--only-relevant"))]
+    assert relevant and all(r["relevant"] for r in relevant)
+    assert len(relevant) == sum(r["relevant"] for r in everything) < len(everything)
+    strict = run_cli("predict", str(ARTICLE), "--format", "jsonl", "--only-relevant", "--threshold", "0.999999")
+    assert len(lines(strict)) < len(relevant)
+
+
+def test_threshold_outside_unit_interval_is_an_error():
+    assert_one_line_error(run_cli("predict", str(ARTICLE), "--threshold", "2"), "--threshold")
+
+
+def test_output_file_is_written_whole(tmp_path):
+    out = tmp_path / "preds.csv"
+    result = run_cli("predict", str(RAW), "--format", "csv", "--output", str(out))
+    assert result.returncode == 0 and result.stdout == b""
+    assert len(out.read_text().splitlines()) == 104
+    assert [p.name for p in tmp_path.iterdir()] == ["preds.csv"]
+
+
+def test_failed_run_leaves_existing_output_untouched(tmp_path):
+    out = tmp_path / "preds.jsonl"
+    out.write_text("previous\n")
+    result = run_cli("predict", str(ARTICLE), "--model", str(tmp_path / "missing"), "--output", str(out))
+    assert_one_line_error(result, tmp_path / "missing")
+    assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["preds.jsonl"]
+
+
+def test_html_pages_keep_every_visible_line(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>t</title><script>var x = 1;</script></head><body>"
+        "<nav><a href='/'>Home</a> &gt; <a href='/asia'>Asia</a></nav>"
+        "<h1>Kim Jong Un meets Putin in Vladivostok</h1>"
+        "<figure><figcaption>Kim and Putin. Photo: KCNA</figcaption></figure>"
+        "<p>North Korean leader Kim Jong Un held talks with Russian President Vladimir Putin on Wednesday.</p>"
+        "<div class='share'>Share this article</div></body></html>",
+        encoding="utf-8",
+    )
+    rows = [json.loads(x) for x in lines(run_cli("predict", str(page), "--format", "jsonl"))]
+    texts = [r["text"] for r in rows]
+    assert texts == [
+        "Home > Asia",
+        "Kim Jong Un meets Putin in Vladivostok",
+        "Kim and Putin. Photo: KCNA",
+        "North Korean leader Kim Jong Un held talks with Russian President Vladimir Putin on Wednesday.",
+        "Share this article",
+    ]
+    assert "var x" not in " ".join(texts)
+
+
+def test_standard_input_is_read_with_dash():
+    result = run_cli("predict", "-", "--format", "jsonl", stdin=ARTICLE.read_bytes())
+    rows = [json.loads(x) for x in lines(result)]
+    assert len(rows) == 20 and rows[0]["doc_id"] == "stdin"
+
+
+def test_folders_are_searched_recursively_for_txt_and_html(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("Kim Jong Un met Xi Jinping.\nShare this\n")
+    (tmp_path / "b.html").write_text("<p>Pyongyang fired a missile.</p>")
+    (tmp_path / "notes.md").write_text("ignored")
+    rows = [json.loads(x) for x in lines(run_cli("predict", str(tmp_path), "--format", "jsonl"))]
+    assert sorted({r["doc_id"] for r in rows}) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b" \n\t\n", "empty file"),
+        ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        ("latin1.txt", "Kim Jong Un \u00e0 P\u00e9kin".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_bad_file_is_reported_and_the_others_still_processed(tmp_path, name, content, reason):
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    result = run_cli("predict", str(bad), str(ARTICLE), "--format", "jsonl")
+    assert_one_line_error(result, bad)
+    assert reason in stderr(result)
+    assert len(lines(result)) == 20
+
+
+def test_missing_path_and_empty_folder_are_reported(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("predict", str(tmp_path / "nope.txt"), str(empty), str(ARTICLE), "--format", "jsonl")
+    assert_one_line_error(result, tmp_path / "nope.txt", empty)
+    assert "no such file" in stderr(result) and "no .txt or .html files" in stderr(result)
+    assert len(lines(result)) == 20
+
+
+def test_unreadable_model_uri_is_one_line_error(tmp_path):
+    result = run_cli("predict", str(ARTICLE), "--model", "models:/no-such-model@champion", cwd=tmp_path)
+    assert_one_line_error(result, "models:/no-such-model@champion")
+
+
+def test_evaluate_prints_the_protocol_metrics():
+    result = run_cli("evaluate", str(SEED), "--json")
+    assert result.returncode == 0, stderr(result)
+    metrics = json.loads(result.stdout)
+    assert metrics["n_segments"] == 103 and metrics["n_on_topic"] == 58
+    assert {"relevance_f1", "relevance_pr_auc", "event_accuracy", "event_macro_f1"} <= set(metrics)
+
+
+def test_evaluate_table_output():
+    result = run_cli("evaluate", str(SEED))
+    assert result.returncode == 0 and "relevance_f1" in result.stdout.decode()
+
+
+def test_evaluate_reports_a_bad_record_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    good = SEED.read_text().splitlines()[:3]
+    bad.write_text("\n".join(good + ['{"doc_id": "x", "seg_id": 0, "text": "t", "relevant": true}']) + "\n")
+    result = run_cli("evaluate", str(bad))
+    assert_one_line_error(result, f"{bad}:4")
+    assert "'event_type' is null" in stderr(result)
+
+
+def test_train_with_a_bad_config_key_is_one_line_error(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text("name: x\nfamily: tfidf\nmodel:\n  C: high\n")
+    result = run_cli("train", "--config", str(cfg), cwd=tmp_path)
+    assert_one_line_error(result, "model.C")
+    assert not (tmp_path / "mlflow.db").exists()

@@ -1,0 +1,116 @@
+"""Every model family honours the estimator contract: fit, predict, predict_proba, save, load."""
+
+import pickle
+
+import numpy as np
+import pytest
+from conftest import SEED
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from nkdiplomacy.dataset import read_annotations
+from nkdiplomacy.features import SegmentInput, grouped_inputs
+from nkdiplomacy.modeling import estimator_class, make_estimator
+from nkdiplomacy.modeling.base import OFF_TOPIC, ModelError, label_space, load_estimator
+
+TINY = {
+    "tfidf": {},
+    "encoder": {"precision": "int8", "max_length": 64},
+    "finetune": {"epochs": 1.0, "max_length": 48, "batch_size": 16},
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    recs = read_annotations(SEED)
+    inputs = grouped_inputs([r.doc_id for r in recs], [r.seg_id for r in recs], [r.text for r in recs])
+    labels = [r.event_type if r.relevant else OFF_TOPIC for r in recs]
+    return inputs, labels
+
+
+@pytest.fixture(scope="module", params=sorted(TINY))
+def fitted(request, tiny_data):
+    inputs, labels = tiny_data
+    model = make_estimator(request.param, seed=3, **TINY[request.param])
+    return model.fit(inputs[:80], labels[:80])
+
+
+def test_predict_proba_rows_are_distributions_over_the_label_space(fitted, tiny_data):
+    inputs, _ = tiny_data
+    proba = fitted.predict_proba(inputs[80:])
+    assert proba.shape == (23, len(label_space()))
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert list(fitted.classes_) == list(label_space())
+
+
+def test_predict_follows_threshold_then_most_likely_type(fitted, tiny_data):
+    inputs, _ = tiny_data
+    relevance, events = fitted.score_segments(inputs[80:])
+    pred = fitted.predict(inputs[80:])
+    for r, e, p in zip(relevance, events, pred):
+        expected = label_space()[1 + int(e.argmax())] if r >= fitted.threshold else OFF_TOPIC
+        assert p == expected
+
+
+def test_save_load_round_trip_gives_identical_scores(fitted, tiny_data, tmp_path):
+    inputs, _ = tiny_data
+    fitted.save(tmp_path / "m")
+    loaded = load_estimator(tmp_path / "m")
+    assert type(loaded) is type(fitted) and loaded.get_params() == fitted.get_params()
+    np.testing.assert_allclose(loaded.predict_proba(inputs), fitted.predict_proba(inputs), atol=1e-6)
+
+
+def test_pickle_round_trip(fitted, tiny_data):
+    inputs, _ = tiny_data
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_allclose(again.predict_proba(inputs[:10]), fitted.predict_proba(inputs[:10]), atol=1e-6)
+
+
+def test_lone_strings_are_scored_without_an_article(fitted):
+    proba = fitted.predict_proba(["Kim Jong Un met Xi Jinping in Beijing.", "Share this article"])
+    assert proba.shape == (2, len(label_space()))
+
+
+def test_empty_input_gives_empty_output(fitted):
+    assert fitted.predict([]).shape == (0,)
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_clone_and_get_params_follow_sklearn(family):
+    model = make_estimator(family, seed=5)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params() and copy.get_params()["seed"] == 5
+    assert set(estimator_class(family).default_params()) == set(model.get_params())
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_unfitted_model_refuses_to_predict(family):
+    with pytest.raises(NotFittedError):
+        make_estimator(family).predict(["text"])
+
+
+def test_unknown_labels_are_rejected():
+    with pytest.raises(ValueError, match="unknown labels"):
+        make_estimator("tfidf").fit(["a", "b"], ["meeting", "summit"])
+
+
+def test_context_changes_what_the_model_sees(tiny_data):
+    inputs, labels = tiny_data
+    with_ctx = make_estimator("tfidf").fit(inputs, labels)
+    x = inputs[40]
+    alone = SegmentInput(text=x.text)
+    assert with_ctx.predict_proba([x])[0, 0] != pytest.approx(with_ctx.predict_proba([alone])[0, 0])
+    without = make_estimator("tfidf", use_context=False).fit(inputs, labels)
+    assert without.predict_proba([x])[0, 0] == pytest.approx(without.predict_proba([alone])[0, 0])
+
+
+def test_model_saved_with_other_event_types_is_refused(tiny_data, tmp_path):
+    import json
+
+    inputs, labels = tiny_data
+    folder = make_estimator("tfidf").fit(inputs, labels).save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["event_types"] = manifest["event_types"][:-1]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="trained on event types"):
+        load_estimator(folder)

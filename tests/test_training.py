@@ -1,0 +1,122 @@
+"""Training tracked in a real local MLflow store (SQLite), reproducibility and weighting."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, SEED, SYNTHETIC, local_env
+
+from nkdiplomacy.config import load_config
+from nkdiplomacy.modeling.train import train, training_weights
+
+TINY = {"data.max_synthetic_docs": 6, "max_folds": 2, "data.files": [str(SEED), str(SYNTHETIC)]}
+
+
+@pytest.fixture
+def local_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def client(local_store):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=f"sqlite:///{local_store / 'mlflow.db'}")
+
+
+def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_store, client):
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
+    result = train(cfg, config_path=REPO / "configs" / "tfidf.yaml")
+    assert (local_store / "mlflow.db").exists()
+    run = client.get_run(result.run_id)
+    assert run.data.params["family"] == "tfidf" and run.data.params["seed"] == "13"
+    assert 0.0 <= run.data.metrics["cv_relevance_f1"] <= 1.0
+    assert "cv_event_macro_f1" in run.data.metrics and "model_size_mb" in run.data.metrics
+    assert run.data.tags["mlflow.source.git.commit"]
+    assert run.data.tags["version.scikit-learn"]
+    children = client.search_runs(
+        [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'"
+    )
+    assert sorted(c.data.tags["held_out_doc"] for c in children) == sorted(
+        [c.data.tags["held_out_doc"] for c in children]
+    ) and len(children) == 2
+    assert all("relevance_f1" in c.data.metrics for c in children)
+    artifacts = {a.path for a in client.list_artifacts(result.run_id, "evaluation")}
+    assert {
+        "evaluation/cv_predictions.csv",
+        "evaluation/confusion_relevance.png",
+        "evaluation/confusion_event_type.png",
+    } <= artifacts
+    assert {a.path for a in client.list_artifacts(result.run_id, "config")} >= {"config/tfidf.yaml"}
+    inputs = run.inputs.dataset_inputs
+    assert {d.dataset.name for d in inputs} == {"seed", "synthetic"} and all(d.dataset.digest for d in inputs)
+
+
+def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(local_store, client):
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
+    first = train(cfg)
+    worse = train(load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "model.C": 1e-4, "model.threshold": 0.99}))
+    assert worse.metrics["cv_relevance_f1"] < first.metrics["cv_relevance_f1"]
+    assert (first.registered_version, first.promoted) == ("1", True)
+    assert (worse.registered_version, worse.promoted) == ("2", False)
+    champion = client.get_model_version_by_alias("nk-diplomacy-segments", "champion")
+    assert str(champion.version) == "1" and champion.run_id == first.run_id
+
+
+def test_same_config_and_seed_give_the_same_metrics(local_store):
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
+    a, b = train(cfg), train(cfg)
+    timing = {"cv_seconds"}
+    assert {k: v for k, v in a.metrics.items() if k not in timing} == {
+        k: v for k, v in b.metrics.items() if k not in timing
+    }
+
+
+def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
+    import mlflow.pyfunc
+    import pandas as pd
+
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
+    train(cfg, save_to=local_store / "out")
+    model = mlflow.pyfunc.load_model(str(local_store / "out"))
+    out = model.predict(pd.DataFrame({"text": ["Kim Jong Un met Vladimir Putin.", "Share this article"]}))
+    assert list(out.columns[:3]) == ["relevant", "score", "event_type"] and len(out) == 2
+
+
+def test_encoder_auto_precision_compares_fp32_and_int8(local_store, client):
+    overrides = {**TINY, "max_folds": 1, "mlflow.register": False, "model.max_length": 64}
+    result = train(load_config(REPO / "configs" / "encoder.yaml", overrides))
+    run = client.get_run(result.run_id)
+    assert {"cv_fp32_event_macro_f1", "cv_int8_event_macro_f1"} <= set(run.data.metrics)
+    assert run.data.params["chosen_precision"] in ("fp32", "int8")
+    assert result.params["precision"] == run.data.params["chosen_precision"]
+
+
+@pytest.mark.parametrize("n_real, n_syn", [(100, 0), (100, 50), (100, 100), (80, 2000), (1, 10000)])
+def test_real_records_keep_at_least_half_the_training_weight(n_real, n_syn):
+    w = training_weights(["seed"] * n_real + ["synthetic"] * n_syn, 0.5)
+    assert w[:n_real].sum() / w.sum() >= 0.5 - 1e-9
+    assert np.all(w[:n_real] == 1.0)
+    if n_syn and n_syn <= n_real:
+        assert np.all(w[n_real:] == 1.0)
+
+
+def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
+    env = {**local_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(
+        (REPO / "configs" / "tfidf.yaml").read_text()
+        + f"max_folds: 1\n"
+    )
+    text = recipe.read_text().replace("  min_real_weight_share: 0.5", "  min_real_weight_share: 0.5\n  max_synthetic_docs: 4")
+    recipe.write_text(text.replace("data/annotations/", f"{REPO}/data/annotations/"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mlflow", "run", str(REPO / "training"), "-e", "train", "-P", f"config={recipe}",
+         "--env-manager", "local", "--experiment-name", "nkdiplomacy"],
+        env=env, capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "cv_relevance_f1=" in result.stdout
