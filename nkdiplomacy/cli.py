@@ -34,7 +34,9 @@ def _write_output(path: str | None, render) -> None:
     if target.is_dir():
         raise CliError(f"{target}: --output is a folder")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", dir=target.parent if str(target.parent) else "."
+        )
     except OSError as exc:
         raise CliError(f"{target}: cannot write ({exc.strerror})") from None
     try:
@@ -58,7 +60,9 @@ def cmd_segment(args) -> int:
             failed = True
             continue
         for seg in segment(item.text, item.doc_id):
-            print(json.dumps({"doc_id": seg.doc_id, "seg_id": seg.seg_id, "text": seg.text}, ensure_ascii=False))
+            print(
+                json.dumps({"doc_id": seg.doc_id, "seg_id": seg.seg_id, "text": seg.text}, ensure_ascii=False)
+            )
     return 1 if failed else 0
 
 
@@ -72,9 +76,14 @@ def _load_classifier(model: str | None, threshold: float | None):
         raise CliError(str(exc)) from None
 
 
-def _progress(total: int):
-    """A progress bar on standard error for long runs in a terminal; a no-op otherwise."""
-    if total < 10 or not sys.stderr.isatty():
+def _progress(paths: list[str]):
+    """A progress bar on standard error for ten or more files in a terminal; ``None`` otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from nkdiplomacy.inputs import expand
+
+    total = sum(1 for _ in expand(paths))
+    if total < 10:
         return None
     from rich.console import Console
     from rich.progress import Progress
@@ -87,7 +96,7 @@ def _progress(total: int):
 
 def cmd_predict(args) -> int:
     from nkdiplomacy import render
-    from nkdiplomacy.inputs import InputError, expand, iter_articles
+    from nkdiplomacy.inputs import InputError, iter_articles
 
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
@@ -95,8 +104,7 @@ def cmd_predict(args) -> int:
     failed = False
     results = []  # (article, predictions)
     seen: dict[str, int] = {}
-    total = sum(1 for _ in expand(args.paths))
-    progress = _progress(total)
+    progress = _progress(args.paths)
     try:
         for item in iter_articles(args.paths):
             if progress:
@@ -119,7 +127,9 @@ def cmd_predict(args) -> int:
     finally:
         if progress:
             progress[0].stop()
-    renderer = {"jsonl": render.write_jsonl, "csv": render.write_csv, "table": render.write_table}[args.format]
+    renderer = {"jsonl": render.write_jsonl, "csv": render.write_csv, "table": render.write_table}[
+        args.format
+    ]
     if results or args.output:
         _write_output(args.output, lambda stream: renderer(results, stream))
     return 1 if failed else 0
@@ -136,7 +146,10 @@ def cmd_evaluate(args) -> int:
         raise CliError(str(exc).replace("[Errno 2] No such file or directory: ", "no such file: ")) from None
     real = [r for r in records if r.origin != "synthetic"]
     if len(real) < len(records):
-        print(f"{PROG}: note: {len(records) - len(real)} synthetic records left out of the metrics", file=sys.stderr)
+        print(
+            f"{PROG}: note: {len(records) - len(real)} synthetic records left out of the metrics",
+            file=sys.stderr,
+        )
     if not real:
         raise CliError("no real (non-synthetic) records to evaluate")
     clf = _load_classifier(args.model, args.threshold)
@@ -221,16 +234,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("segment", help="print an article's segments as JSON Lines")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="article files or folders, or - for standard input")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="article files or folders, or - for standard input"
+    )
     p.set_defaults(func=cmd_segment)
 
     p = sub.add_parser("predict", help="classify the segments of articles")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".txt/.html files, folders (recursive), or -")
-    p.add_argument("--model", help="model folder or MLflow URI (models:/nk-diplomacy-segments@champion, runs:/...)")
+    p.add_argument(
+        "--model", help="model folder or MLflow URI (models:/nk-diplomacy-segments@champion, runs:/...)"
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--only-relevant", action="store_true", help="print on-topic segments only")
     p.add_argument("--threshold", type=float, help="relevance score at or above which a segment is on-topic")
-    p.add_argument("--output", metavar="FILE", help="write here (whole or not at all) instead of standard output")
+    p.add_argument(
+        "--output", metavar="FILE", help="write here (whole or not at all) instead of standard output"
+    )
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("evaluate", help="score a model on labeled JSON Lines files")

@@ -58,7 +58,9 @@ def article_inputs(texts: Sequence[str]) -> list[SegmentInput]:
     ]
 
 
-def grouped_inputs(doc_ids: Sequence[Any], seg_ids: Sequence[int], texts: Sequence[str]) -> list[SegmentInput]:
+def grouped_inputs(
+    doc_ids: Sequence[Any], seg_ids: Sequence[int], texts: Sequence[str]
+) -> list[SegmentInput]:
     """Context for rows of many articles: rows sharing a ``doc_id`` form one article, ordered by ``seg_id``.
 
     The result is in the order of the input rows.

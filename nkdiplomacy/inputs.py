@@ -101,7 +101,9 @@ def iter_articles(paths: list[str]) -> Iterator[Article | InputError]:
             yield item
         elif item == STDIN:
             try:
-                yield Article(doc_id="stdin", source="<stdin>", text=decode(sys.stdin.buffer.read(), "<stdin>"))
+                yield Article(
+                    doc_id="stdin", source="<stdin>", text=decode(sys.stdin.buffer.read(), "<stdin>")
+                )
             except InputError as exc:
                 yield exc
         else:

@@ -53,4 +53,6 @@ def plover_codes(name: str) -> tuple[str, ...]:
 
 def schema_json() -> str:
     """The schema as JSON, as stored inside saved models."""
-    return json.dumps([{"name": e.name, "description": e.description, "plover": list(e.plover)} for e in _schema()])
+    return json.dumps(
+        [{"name": e.name, "description": e.description, "plover": list(e.plover)} for e in _schema()]
+    )

@@ -55,7 +55,7 @@ def _download(uri: str) -> Path:
 
         mlflow.set_tracking_uri(tracking_uri())
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))
-    except Exception as exc:  # MLflow raises many kinds; the user needs one line
+    except Exception as exc:  # noqa: BLE001 - MLflow raises many kinds; the user needs one line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"{uri}: cannot load model ({first})") from None
 
@@ -67,7 +67,7 @@ def resolve_model(model: str | Path | None = None) -> Path:
     text = str(model)
     if text.startswith(_URI_SCHEMES):
         return _native_folder(_download(text))
-    path = Path(text[len("file://") :] if text.startswith("file://") else text)
+    path = Path(text.removeprefix("file://"))
     if not path.exists():
         raise ModelLoadError(f"{path}: no such model folder or MLflow model URI")
     return _native_folder(path)
@@ -85,7 +85,9 @@ class Classifier:
         self.source = source
         self.threshold = estimator.threshold if threshold is None else threshold
 
-    def _predict_inputs(self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]) -> list[Prediction]:
+    def _predict_inputs(
+        self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]
+    ) -> list[Prediction]:
         from nkdiplomacy.labels import event_type_names
 
         relevance, events = self.estimator.score_segments(inputs)
@@ -114,7 +116,9 @@ class Classifier:
 
     def predict_segments(self, segments: Sequence[Segment]) -> list[Prediction]:
         """Score segments of one or more articles; each is read with its article around it."""
-        inputs = grouped_inputs([s.doc_id for s in segments], [s.seg_id for s in segments], [s.text for s in segments])
+        inputs = grouped_inputs(
+            [s.doc_id for s in segments], [s.seg_id for s in segments], [s.text for s in segments]
+        )
         return self._predict_inputs(inputs, [(s.doc_id, s.seg_id) for s in segments])
 
     def classify_article(self, text: str, doc_id: str = "article") -> list[Prediction]:

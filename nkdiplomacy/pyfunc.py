@@ -9,6 +9,7 @@ fills. Output: one row per input row with ``relevant``, ``score``,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import mlflow.pyfunc
@@ -57,8 +58,12 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
         return scores_frame(self.clf, model_input, (params or {}).get("threshold"))
 
 
-def signature():
-    """Input, output and params schema of the pyfunc model."""
+def signature(threshold: float = 0.5):
+    """Input, output and params schema of the pyfunc model.
+
+    MLflow fills in the ``threshold`` param's default on every request that
+    omits it, so the default must be the model's own threshold.
+    """
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
@@ -69,10 +74,14 @@ def signature():
         + [ColSpec("long", "seg_id", required=False), ColSpec("double", "position", required=False)]
     )
     outputs = Schema(
-        [ColSpec("boolean", "relevant"), ColSpec("double", "score"), ColSpec("string", "event_type", required=False)]
+        [
+            ColSpec("boolean", "relevant"),
+            ColSpec("double", "score"),
+            ColSpec("string", "event_type", required=False),
+        ]
         + [ColSpec("double", f"p_{t}") for t in event_type_names()]
     )
-    params = ParamSchema([ParamSpec("threshold", "double", 0.5)])
+    params = ParamSchema([ParamSpec("threshold", "double", float(threshold))])
     return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
@@ -97,13 +106,18 @@ def pip_requirements() -> list[str]:
     return [f"nkdiplomacy=={__version__}"]
 
 
+def _threshold(native_dir) -> float:
+    manifest = json.loads((Path(native_dir) / "manifest.json").read_text(encoding="utf-8"))
+    return float(manifest["params"].get("threshold", 0.5))
+
+
 def save_pyfunc(native_dir, path) -> None:
     """Write an MLflow model folder at ``path`` around a saved native model folder."""
     mlflow.pyfunc.save_model(
         path=str(path),
         python_model=MODEL_CODE,
         artifacts={ARTIFACT_KEY: str(native_dir)},
-        signature=signature(),
+        signature=signature(_threshold(native_dir)),
         input_example=input_example(),
         pip_requirements=pip_requirements(),
     )
@@ -115,7 +129,7 @@ def log_pyfunc(native_dir, registered_model_name: str | None = None):
         name="model",
         python_model=MODEL_CODE,
         artifacts={ARTIFACT_KEY: str(native_dir)},
-        signature=signature(),
+        signature=signature(_threshold(native_dir)),
         input_example=input_example(),
         pip_requirements=pip_requirements(),
         registered_model_name=registered_model_name,

@@ -18,12 +18,19 @@ from nkdiplomacy.labels import event_type_names
 
 def write_jsonl(results, stream: TextIO) -> None:
     for _, preds in results:
-        for p in preds:
-            stream.write(json.dumps(p.to_dict(), ensure_ascii=False) + "\n")
+        stream.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in preds)
 
 
 def csv_columns() -> list[str]:
-    return ["doc_id", "seg_id", "relevant", "score", "event_type", *[f"p_{t}" for t in event_type_names()], "text"]
+    return [
+        "doc_id",
+        "seg_id",
+        "relevant",
+        "score",
+        "event_type",
+        *[f"p_{t}" for t in event_type_names()],
+        "text",
+    ]
 
 
 def write_csv(results, stream: TextIO) -> None:
@@ -53,7 +60,14 @@ def write_table(results, stream: TextIO) -> None:
         for p in preds:
             mark = "[bold green]yes[/]" if p.relevant else "[dim]no[/]"
             text = p.text if len(p.text) <= 160 else p.text[:157] + "..."
-            table.add_row(str(p.seg_id), mark, f"{p.score:.2f}", p.event_type or "", text, style=None if p.relevant else "dim")
+            table.add_row(
+                str(p.seg_id),
+                mark,
+                f"{p.score:.2f}",
+                p.event_type or "",
+                text,
+                style=None if p.relevant else "dim",
+            )
         console.print(table)
         on = sum(p.relevant for p in preds)
         console.print(f"{on} of {len(preds)} segments on-topic\n")

@@ -45,7 +45,9 @@ def run_tags() -> dict[str, str]:
             ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         tags["mlflow.source.git.commit"] = commit
-        dirty = subprocess.run(["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5, check=False
+        ).stdout
         tags["git_dirty"] = str(bool(dirty.strip())).lower()
     except (OSError, subprocess.SubprocessError):
         tags["mlflow.source.git.commit"] = "unknown"

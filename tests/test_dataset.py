@@ -4,7 +4,13 @@ from collections import Counter
 import pytest
 from conftest import SEED, SYNTHETIC
 
-from nkdiplomacy.dataset import DataError, leave_one_article_out, load_annotations, read_annotations, to_annotations
+from nkdiplomacy.dataset import (
+    DataError,
+    leave_one_article_out,
+    load_annotations,
+    read_annotations,
+    to_annotations,
+)
 from nkdiplomacy.labels import event_type_names
 
 GOOD = {"doc_id": "a", "seg_id": 0, "text": "Kim met Xi.", "relevant": True, "event_type": "meeting", "origin": "real"}

@@ -59,6 +59,6 @@ def test_segment_command_prints_103_json_lines():
 
 
 def test_segment_command_reads_stdin():
-    result = run_cli("segment", "-", stdin="one\r\ntwo\n".encode())
+    result = run_cli("segment", "-", stdin=b"one\r\ntwo\n")
     assert result.returncode == 0
     assert [json.loads(x)["text"] for x in result.stdout.decode().splitlines()] == ["one", "two"]

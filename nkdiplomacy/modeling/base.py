@@ -145,7 +145,9 @@ def load_estimator(path: str | Path) -> SegmentClassifier:
         raise ModelError(f"{path / MANIFEST}: malformed JSON ({exc.msg})") from None
     names = tuple(e["name"] for e in manifest.get("event_types", []))
     if names != event_type_names():
-        raise ModelError(f"{path}: model was trained on event types {names}, this package has {event_type_names()}")
+        raise ModelError(
+            f"{path}: model was trained on event types {names}, this package has {event_type_names()}"
+        )
     return estimator_class(manifest["family"])._from_manifest(path, manifest)
 
 

@@ -99,7 +99,9 @@ class EncoderClassifier(SegmentClassifier):
             text, prev, nxt, title, doc = parts
             count = (np.abs(prev).sum(1) > 0).astype(np.float32) + (np.abs(nxt).sum(1) > 0)
             window = (prev + nxt) / np.maximum(count, 1.0)[:, None]
-            sims = np.column_stack([_rowwise_cos(text, doc), _rowwise_cos(text, title), _rowwise_cos(text, window)])
+            sims = np.column_stack(
+                [_rowwise_cos(text, doc), _rowwise_cos(text, title), _rowwise_cos(text, window)]
+            )
             blocks += [window, title, doc, sims]
         blocks.append(shape_features(inputs, self.use_context))
         return np.hstack(blocks).astype(np.float64)

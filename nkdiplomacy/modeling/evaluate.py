@@ -15,7 +15,9 @@ import numpy as np
 from nkdiplomacy.labels import event_type_names
 
 
-def relevance_metrics(gold: Sequence[bool], scores: Sequence[float], threshold: float = 0.5) -> dict[str, float]:
+def relevance_metrics(
+    gold: Sequence[bool], scores: Sequence[float], threshold: float = 0.5
+) -> dict[str, float]:
     from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
     gold = np.asarray(gold, dtype=bool)
@@ -53,7 +55,9 @@ def evaluate_scores(
     types = np.array(event_type_names(), dtype=object)
     on = [i for i, r in enumerate(gold_relevant) if r]
     metrics = relevance_metrics(gold_relevant, relevance, threshold)
-    metrics.update(event_metrics([gold_type[i] for i in on], list(types[events[on].argmax(axis=1)]) if on else []))
+    metrics.update(
+        event_metrics([gold_type[i] for i in on], list(types[events[on].argmax(axis=1)]) if on else [])
+    )
     metrics["n_segments"] = float(len(gold_relevant))
     metrics["n_on_topic"] = float(len(on))
     return metrics

@@ -46,7 +46,11 @@ class TfidfClassifier(SegmentClassifier):
 
         def words():
             return TfidfVectorizer(
-                ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=self.max_features, lowercase=True
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                min_df=1,
+                max_features=self.max_features,
+                lowercase=True,
             )
 
         vecs = {
@@ -100,5 +104,7 @@ class TfidfClassifier(SegmentClassifier):
     def _load_payload(self, path: Path) -> None:
         from nkdiplomacy.modeling.persist import load_sklearn
 
-        self.vectorizers_ = {name: load_sklearn(path / f"tfidf_{name}.joblib") for name in self._vectorizers()}
+        self.vectorizers_ = {
+            name: load_sklearn(path / f"tfidf_{name}.joblib") for name in self._vectorizers()
+        }
         self.heads_ = LinearHeads.load(path)

@@ -24,7 +24,7 @@ from nkdiplomacy.dataset import leave_one_article_out, load_annotations, to_anno
 from nkdiplomacy.features import SegmentInput, grouped_inputs
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling import make_estimator
-from nkdiplomacy.modeling.base import OFF_TOPIC, label_space
+from nkdiplomacy.modeling.base import OFF_TOPIC
 from nkdiplomacy.modeling.evaluate import confusion_figure, evaluate_scores
 from nkdiplomacy.records import Annotation
 
@@ -67,9 +67,13 @@ def load_training_data(cfg: TrainConfig):
     ds = load_annotations(cfg.data.files)
     if cfg.data.max_synthetic_docs:
         synthetic = ds.features["origin"].str2int("synthetic")
-        kept = sorted({d for d, o in zip(ds["doc_id"], ds["origin"]) if o == synthetic})[: cfg.data.max_synthetic_docs]
+        kept = sorted({d for d, o in zip(ds["doc_id"], ds["origin"]) if o == synthetic})[
+            : cfg.data.max_synthetic_docs
+        ]
         keep = set(kept)
-        ds = ds.select([i for i, (d, o) in enumerate(zip(ds["doc_id"], ds["origin"])) if o != synthetic or d in keep])
+        ds = ds.select(
+            [i for i, (d, o) in enumerate(zip(ds["doc_id"], ds["origin"])) if o != synthetic or d in keep]
+        )
     return ds
 
 
@@ -85,7 +89,9 @@ def cross_validate(
     With ``track`` each fold is a nested MLflow run of the active run.
     """
     records = to_annotations(ds)
-    inputs = grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])
+    inputs = grouped_inputs(
+        [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
+    )
     labels = np.array(_labels(records), dtype=object)
     origins = [r.origin for r in records]
     folds = list(leave_one_article_out(ds))
@@ -93,7 +99,11 @@ def cross_validate(
         folds = folds[: cfg.max_folds]
     frames = []
     for fold in folds:
-        with _fold_run(f"{tag}fold-{fold.test_doc}", fold.test_doc) if track else contextlib.nullcontext() as log:
+        with (
+            _fold_run(f"{tag}fold-{fold.test_doc}", fold.test_doc)
+            if track
+            else contextlib.nullcontext() as log
+        ):
             start = time.perf_counter()
             w = training_weights([origins[i] for i in fold.train], cfg.data.min_real_weight_share)
             model = make_estimator(cfg.family, **params)
@@ -102,7 +112,9 @@ def cross_validate(
             frame.insert(0, "fold", fold.test_doc)
             frames.append(frame)
             if log:
-                log.log_metrics({**frame_metrics(frame, model.threshold), "fit_seconds": time.perf_counter() - start})
+                log.log_metrics(
+                    {**frame_metrics(frame, model.threshold), "fit_seconds": time.perf_counter() - start}
+                )
     predictions = pd.concat(frames, ignore_index=True)
     return frame_metrics(predictions, params.get("threshold", 0.5)), predictions
 
@@ -140,7 +152,11 @@ def prediction_table(records: list[Annotation], inputs: list[SegmentInput], mode
 def frame_metrics(table: pd.DataFrame, threshold: float) -> dict[str, float]:
     events = table[[f"p_{t}" for t in event_type_names()]].to_numpy()
     return evaluate_scores(
-        table["gold_relevant"].tolist(), table["gold_event_type"].tolist(), table["score"].to_numpy(), events, threshold
+        table["gold_relevant"].tolist(),
+        table["gold_event_type"].tolist(),
+        table["score"].to_numpy(),
+        events,
+        threshold,
     )
 
 
@@ -159,7 +175,9 @@ def _log_evaluation_artifacts(predictions: pd.DataFrame, prefix: str = "") -> No
     plt.close(fig)
     on = predictions[predictions["gold_relevant"]]
     if len(on):
-        fig = confusion_figure(on["gold_event_type"], on["pred_event_type"], event_type_names(), "Event type (pooled)")
+        fig = confusion_figure(
+            on["gold_event_type"], on["pred_event_type"], event_type_names(), "Event type (pooled)"
+        )
         mlflow.log_figure(fig, f"evaluation/{prefix}confusion_event_type.png")
         plt.close(fig)
 
@@ -170,7 +188,9 @@ def _log_datasets(cfg: TrainConfig) -> None:
     for file in cfg.data.files:
         frame = pd.read_json(file, lines=True)
         context = "train" if set(frame["origin"]) == {"synthetic"} else "cross-validation"
-        mlflow.log_input(mlflow.data.from_pandas(frame, source=str(file), name=Path(file).stem), context=context)
+        mlflow.log_input(
+            mlflow.data.from_pandas(frame, source=str(file), name=Path(file).stem), context=context
+        )
 
 
 def _choose_precision(cfg: TrainConfig, ds, params: dict) -> tuple[str, dict[str, float], pd.DataFrame]:
@@ -187,7 +207,9 @@ def _choose_precision(cfg: TrainConfig, ds, params: dict) -> tuple[str, dict[str
     return chosen, *results[chosen]
 
 
-def train(cfg: TrainConfig, config_path: str | Path | None = None, save_to: str | Path | None = None) -> TrainResult:
+def train(
+    cfg: TrainConfig, config_path: str | Path | None = None, save_to: str | Path | None = None
+) -> TrainResult:
     """Cross-validate, log, fit the final model, log and register it.
 
     Args:
@@ -223,7 +245,9 @@ def train(cfg: TrainConfig, config_path: str | Path | None = None, save_to: str 
 
         start = time.perf_counter()
         records = to_annotations(ds)
-        inputs = grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])
+        inputs = grouped_inputs(
+            [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
+        )
         weights = training_weights([r.origin for r in records], cfg.data.min_real_weight_share)
         model = make_estimator(cfg.family, **params).fit(inputs, _labels(records), sample_weight=weights)
         mlflow.log_metric("final_fit_seconds", time.perf_counter() - start)
@@ -240,7 +264,10 @@ def train(cfg: TrainConfig, config_path: str | Path | None = None, save_to: str 
         promoted = False
         if version:
             promoted = tracking.promote_if_better(
-                name, version, cfg.mlflow.champion_metric, cv_metrics.get(cfg.mlflow.champion_metric, float("-inf"))
+                name,
+                version,
+                cfg.mlflow.champion_metric,
+                cv_metrics.get(cfg.mlflow.champion_metric, float("-inf")),
             )
         return TrainResult(
             run_id=run.info.run_id,
