@@ -32,7 +32,6 @@ class EncoderClassifier(SegmentClassifier):
         C: inverse regularisation strength of both heads.
         precision: ``int8`` (dynamic quantisation) or ``fp32`` encoder.
         max_length: tokens per text given to the encoder.
-        batch_size: texts per encoder call.
         contrastive_epochs: SetFit-style tuning epochs (0 keeps the encoder frozen).
         contrastive_pairs: pairs drawn per tuning epoch.
         learning_rate: learning rate of contrastive tuning.
@@ -49,7 +48,6 @@ class EncoderClassifier(SegmentClassifier):
         C: float = 1.0,
         precision: str = "int8",
         max_length: int = 128,
-        batch_size: int = 32,
         contrastive_epochs: int = 0,
         contrastive_pairs: int = 2000,
         learning_rate: float = 2e-5,
@@ -61,7 +59,6 @@ class EncoderClassifier(SegmentClassifier):
         self.C = C
         self.precision = precision
         self.max_length = max_length
-        self.batch_size = batch_size
         self.contrastive_epochs = contrastive_epochs
         self.contrastive_pairs = contrastive_pairs
         self.learning_rate = learning_rate
@@ -83,7 +80,7 @@ class EncoderClassifier(SegmentClassifier):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings of ``texts`` with this model's encoder."""
-        return self.encoder.encode(texts, self.batch_size)
+        return self.encoder.encode(texts)
 
     def _features(self, inputs: list[SegmentInput]) -> np.ndarray:
         n = len(inputs)

@@ -38,31 +38,24 @@ class OnnxEncoder:
         self.dim = self.session.get_outputs()[0].shape[-1]
         self._inputs = {i.name for i in self.session.get_inputs()}
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings ``(len(texts), dim)``; an empty text gives a zero vector.
 
-        Texts are de-duplicated and batched by length, so repeated context costs nothing.
+        Each distinct text is run alone: int8 dynamic quantisation scales
+        activations per call, so batching texts together would make a text's
+        embedding depend on its batch-mates (and padding costs more than
+        batching saves on CPU). Repeated texts are embedded once.
         """
         unique = [t for t in dict.fromkeys(texts) if t]
-        index = {t: i for i, t in enumerate(unique)}
-        vectors = np.zeros((len(unique), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(unique) if unique else []
-        order = sorted(range(len(unique)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                n = len(encodings[i].ids)
-                ids[r, :n] = encodings[i].ids
-                mask[r, :n] = 1
-            feed = {"input_ids": ids, "attention_mask": mask}
+        vectors = {}
+        for text, encoding in zip(unique, self.tokenizer.encode_batch(unique) if unique else []):
+            ids = np.asarray([encoding.ids], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
-            vectors[rows] = self.session.run(None, feed)[0]
+            vectors[text] = self.session.run(None, feed)[0][0]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, t in enumerate(texts):
-            if t:
-                out[row] = vectors[index[t]]
+        for row, text in enumerate(texts):
+            if text:
+                out[row] = vectors[text]
         return out
