@@ -16,8 +16,19 @@ RAW = REPO / "data" / "raw"
 
 
 def local_env(**extra: str) -> dict[str, str]:
-    """This environment without MLflow server settings, so runs go to the local SQLite store in the cwd."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    """This environment without MLflow settings, so runs go to the local SQLite store in the cwd.
+
+    In-process tests leave ``MLFLOW_EXPERIMENT_ID`` behind (``mlflow.set_experiment`` sets it); a
+    subprocess must not inherit it, nor a run id, any more than a tracking URI.
+    """
+    mlflow_state = (
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+        "MLFLOW_EXPERIMENT_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_RUN_ID",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in mlflow_state}
     return {**env, **extra}
 
 

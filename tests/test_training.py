@@ -1,7 +1,9 @@
 """Training tracked in a real local MLflow store (SQLite), reproducibility and weighting."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,7 +111,9 @@ def test_real_records_keep_at_least_half_the_training_weight(n_real, n_syn):
 
 
 def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
-    env = {**local_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    # As with an activated virtualenv: the project's `python train.py` is this interpreter.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**local_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "PATH": path}
     recipe = tmp_path / "tiny.yaml"
     recipe.write_text(
         (REPO / "configs" / "tfidf.yaml").read_text()
