@@ -114,3 +114,19 @@ def test_model_saved_with_other_event_types_is_refused(tiny_data, tmp_path):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="trained on event types"):
         load_estimator(folder)
+
+
+def test_contrastive_tuning_changes_the_encoder_and_survives_save_load(tiny_data, tmp_path):
+    inputs, labels = tiny_data
+    params = {"precision": "int8", "max_length": 32, "use_context": False}
+    frozen = make_estimator("encoder", **params).fit(inputs[:60], labels[:60])
+    tuned = make_estimator("encoder", contrastive_epochs=1, contrastive_pairs=32, **params).fit(
+        inputs[:60], labels[:60]
+    )
+    assert not np.allclose(tuned.embed(["Kim Jong Un met Xi."]), frozen.embed(["Kim Jong Un met Xi."]))
+    tuned.save(tmp_path / "m")
+    np.testing.assert_allclose(
+        load_estimator(tmp_path / "m").predict_proba(inputs[60:70]),
+        tuned.predict_proba(inputs[60:70]),
+        atol=1e-6,
+    )
