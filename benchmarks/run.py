@@ -257,17 +257,18 @@ def skipped_family_rows(family: str) -> list[dict]:
 @functools.cache
 def seed_folds() -> tuple:
     """``(held-out doc, its records in seg_id order)`` for each leave-one-article-out fold."""
-    from nkdiplomacy.dataset import leave_one_article_out, load_annotations, to_annotations
+    from nkdiplomacy.dataset import load_annotations, to_annotations
+    from nkdiplomacy.splits import grouped_folds
 
     ds = load_annotations(
         [ROOT / "data" / "annotations" / "seed.jsonl", ROOT / "data" / "annotations" / "synthetic.jsonl"]
     )
     records = to_annotations(ds)
     folds = []
-    for fold in leave_one_article_out(ds):
+    for fold in grouped_folds(records, "article"):
         test = sorted((records[i] for i in fold.test), key=lambda r: r.seg_id)
         assert all(r.origin != "synthetic" for r in test)
-        folds.append((fold.test_doc, test))
+        folds.append((fold.name, test))
     return tuple(folds)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("tfidf", "encoder", "finetune")
+from nkdiplomacy.modeling import FAMILIES
 
 
 class ConfigError(ValueError):
@@ -26,12 +26,31 @@ class DataConfig:
     """Annotation files. Real and seed records are evaluated; synthetic ones only train."""
 
     files: list[str] = field(
-        default_factory=lambda: ["data/annotations/seed.jsonl", "data/annotations/synthetic.jsonl"]
+        default_factory=lambda: [
+            "data/annotations/seed.jsonl",
+            "data/annotations/real/kcna.jsonl",
+            "data/annotations/real/western.jsonl",
+            "data/annotations/synthetic.jsonl",
+        ]
     )
     # Real records keep at least this share of the total training weight.
     min_real_weight_share: float = 0.5
     # Use at most this many synthetic documents (0 = all); for quick recipes and tests.
     max_synthetic_docs: int = 0
+    # Also train on every segment alone (a one-line article), at this weight relative to its page
+    # view (0 = off), so that lone sentences are judged as they are in training.
+    lone_view_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    """How real pages are grouped into cross-validation folds (see :mod:`nkdiplomacy.splits`)."""
+
+    # "source": seed pages, KCNA and groups of outlets each held out whole; "story": KCNA split by
+    # story; "article": leave one page out.
+    scheme: str = "source"
+    outlet_groups: int = 5
+    kcna_folds: int = 5
 
 
 @dataclass(frozen=True)
@@ -53,10 +72,11 @@ class TrainConfig:
     family: str
     seed: int = 13
     use_context: bool = True
-    # Folds to run (0 = all leave-one-article-out folds); smaller only for smoke tests.
+    # Folds to run (0 = all folds of the scheme); smaller only for smoke tests.
     max_folds: int = 0
     model: dict[str, Any] = field(default_factory=dict)
     data: DataConfig = field(default_factory=DataConfig)
+    cv: CVConfig = field(default_factory=CVConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
 
     def flat(self) -> dict[str, Any]:
@@ -146,6 +166,16 @@ def parse_config(raw: Any, where: str = "<config>") -> TrainConfig:
             raise ConfigError(
                 f"{where}: key 'model.{key}' must be {expected.__name__}, got {type(value).__name__} {value!r}"
             )
+    from nkdiplomacy.splits import SCHEMES
+
+    if cfg.cv.scheme not in SCHEMES:
+        raise ConfigError(
+            f"{where}: key 'cv.scheme' must be one of {', '.join(SCHEMES)}, got {cfg.cv.scheme!r}"
+        )
+    if cfg.cv.outlet_groups < 1 or cfg.cv.kcna_folds < 1:
+        raise ConfigError(f"{where}: keys 'cv.outlet_groups' and 'cv.kcna_folds' must be at least 1")
+    if cfg.data.lone_view_weight < 0:
+        raise ConfigError(f"{where}: key 'data.lone_view_weight' must be 0 or more")
     if not 0.0 <= cfg.data.min_real_weight_share <= 1.0:
         raise ConfigError(f"{where}: key 'data.min_real_weight_share' must be between 0 and 1")
     return cfg

@@ -1,4 +1,4 @@
-"""Load and validate annotation files; build leave-one-article-out folds.
+"""Load and validate annotation files.
 
 Annotation files are JSON Lines in the format of the labeling guide. Loading
 validates every record and raises :class:`DataError` naming the file and line
@@ -8,8 +8,7 @@ of the first bad one.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,8 @@ if TYPE_CHECKING:
 
 ORIGINS = ("seed", "synthetic", "real")
 _FIELDS = ("doc_id", "seg_id", "text", "relevant", "event_type", "origin")
+# Optional provenance of real pages, strings when present.
+PROVENANCE = ("source", "outlet", "date", "url")
 
 
 class DataError(ValueError):
@@ -33,7 +34,7 @@ def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
     missing = [k for k in ("doc_id", "seg_id", "text", "relevant") if k not in rec]
     if missing:
         raise DataError(f"{where}: missing field {missing[0]!r}")
-    unknown = sorted(set(rec) - set(_FIELDS))
+    unknown = sorted(set(rec) - set(_FIELDS) - set(PROVENANCE))
     if unknown:
         raise DataError(f"{where}: unknown field {unknown[0]!r}")
     text, doc_id, seg_id, relevant = rec["text"], rec["doc_id"], rec["seg_id"], rec["relevant"]
@@ -54,7 +55,10 @@ def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
         raise DataError(f"{where}: 'relevant' is false but 'event_type' is {event_type!r} (must be null)")
     if origin not in ORIGINS:
         raise DataError(f"{where}: unknown origin {origin!r} (known: {', '.join(ORIGINS)})")
-    return Annotation(doc_id, seg_id, text, relevant, event_type, origin)
+    for key in PROVENANCE:
+        if rec.get(key) is not None and not isinstance(rec[key], str):
+            raise DataError(f"{where}: {key!r} must be a string, got {rec[key]!r}")
+    return Annotation(doc_id, seg_id, text, relevant, event_type, origin, *(rec.get(k) for k in PROVENANCE))
 
 
 def read_annotations(paths: str | Path | Iterable[str | Path]) -> list[Annotation]:
@@ -106,6 +110,7 @@ def features():
             # -1 encodes "no event type" (off-topic), as ClassLabel does for missing labels.
             "event_type": datasets.ClassLabel(names=list(event_type_names())),
             "origin": datasets.ClassLabel(names=list(ORIGINS)),
+            **{key: datasets.Value("string") for key in PROVENANCE},
         }
     )
 
@@ -126,6 +131,7 @@ def load_annotations(paths: str | Path | Iterable[str | Path]) -> datasets.Datas
         "relevant": [r.relevant for r in recs],
         "event_type": [feats["event_type"].str2int(r.event_type) if r.event_type else -1 for r in recs],
         "origin": [feats["origin"].str2int(r.origin) for r in recs],
+        **{key: [getattr(r, key) for r in recs] for key in PROVENANCE},
     }
     return datasets.Dataset.from_dict(columns, features=feats)
 
@@ -141,29 +147,7 @@ def to_annotations(ds: datasets.Dataset) -> list[Annotation]:
             relevant=r["relevant"],
             event_type=types.int2str(r["event_type"]) if r["event_type"] >= 0 else None,
             origin=origins.int2str(r["origin"]),
+            **{key: r[key] for key in PROVENANCE},
         )
         for r in ds
     ]
-
-
-@dataclass(frozen=True)
-class Fold:
-    """One leave-one-article-out fold: row indices into the dataset."""
-
-    test_doc: str
-    train: list[int]
-    test: list[int]
-
-
-def leave_one_article_out(ds: datasets.Dataset) -> Iterator[Fold]:
-    """Folds holding out one real (non-synthetic) article each.
-
-    Synthetic rows are always in ``train``; no ``doc_id`` is on both sides.
-    """
-    synthetic = ds.features["origin"].str2int("synthetic")
-    docs, origins = ds["doc_id"], ds["origin"]
-    real_docs = sorted({d for d, o in zip(docs, origins) if o != synthetic})
-    for held in real_docs:
-        test = [i for i, d in enumerate(docs) if d == held]
-        train = [i for i, d in enumerate(docs) if d != held]
-        yield Fold(test_doc=held, train=train, test=test)

@@ -25,9 +25,14 @@ class Annotation:
     relevant: bool
     event_type: str | None
     origin: str
+    # Provenance of real pages (optional): "kcna", "abp", ...; the outlet; the page's date and URL.
+    source: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+    url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "event_type"}
 
 
 @dataclass(frozen=True)

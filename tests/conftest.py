@@ -50,6 +50,7 @@ def trained_model_dir(tmp_path_factory) -> Path:
         "--config", str(REPO / "configs" / "tfidf.yaml"),
         "--set", "data.max_synthetic_docs=10",
         "--set", f"data.files=[{SEED},{SYNTHETIC}]",
+        "--set", "cv.scheme=article",
         "--set", "max_folds=2",  # CV only; the saved model is fit on all the data either way
         "--save-model", str(target),
         cwd=tmp,

@@ -4,13 +4,7 @@ from collections import Counter
 import pytest
 from conftest import SEED, SYNTHETIC
 
-from nkdiplomacy.dataset import (
-    DataError,
-    leave_one_article_out,
-    load_annotations,
-    read_annotations,
-    to_annotations,
-)
+from nkdiplomacy.dataset import DataError, load_annotations, read_annotations, to_annotations
 from nkdiplomacy.labels import event_type_names
 
 GOOD = {"doc_id": "a", "seg_id": 0, "text": "Kim met Xi.", "relevant": True, "event_type": "meeting", "origin": "real"}
@@ -92,25 +86,3 @@ def test_non_utf8_file_is_an_error(tmp_path):
     path.write_bytes(json.dumps({**GOOD, "text": "caf\u00e9"}, ensure_ascii=False).encode("latin-1"))
     with pytest.raises(DataError, match=rf"^{path}: not UTF-8"):
         read_annotations(path)
-
-
-def test_folds_hold_out_each_real_article_and_never_test_synthetic():
-    ds = load_annotations([SEED, SYNTHETIC])
-    folds = list(leave_one_article_out(ds))
-    docs, origins = ds["doc_id"], ds["origin"]
-    synthetic = ds.features["origin"].str2int("synthetic")
-    assert len(folds) == 5
-    assert {f.test_doc for f in folds} == {d for d, o in zip(docs, origins) if o != synthetic}
-    for fold in folds:
-        test_docs = {docs[i] for i in fold.test}
-        train_docs = {docs[i] for i in fold.train}
-        assert test_docs == {fold.test_doc}
-        assert not test_docs & train_docs
-        assert all(origins[i] != synthetic for i in fold.test)
-        assert sorted(fold.train + fold.test) == list(range(len(ds)))
-
-
-def test_folds_use_real_origin_records_too(tmp_path):
-    real = write(tmp_path, [GOOD, {**GOOD, "doc_id": "b"}, {**GOOD, "doc_id": "s", "origin": "synthetic"}])
-    ds = load_annotations(real)
-    assert [f.test_doc for f in leave_one_article_out(ds)] == ["a", "b"]

@@ -17,6 +17,7 @@ TINY = {
     "tfidf": {},
     "encoder": {"precision": "int8", "max_length": 64},
     "finetune": {"epochs": 1.0, "max_length": 48, "batch_size": 16},
+    "stacked": {"base_family": "tfidf", "inner_folds": 2},
 }
 
 
@@ -130,3 +131,27 @@ def test_contrastive_tuning_changes_the_encoder_and_survives_save_load(tiny_data
         tuned.predict_proba(inputs[60:70]),
         atol=1e-6,
     )
+
+
+def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
+    from nkdiplomacy.features import article_inputs
+
+    inputs, labels = tiny_data
+    a = make_estimator("stacked", base_family="tfidf", inner_folds=2, seed=3).fit(inputs, labels)
+    b = make_estimator("stacked", base_family="tfidf", inner_folds=2, seed=3).fit(inputs, labels)
+    np.testing.assert_array_equal(a.predict_proba(inputs), b.predict_proba(inputs))
+    line = "The two sides discussed the matter at length."
+    diplomatic = article_inputs(
+        ["Kim Jong Un meets Xi Jinping in Beijing", line, "Kim and Xi pledged cooperation."]
+    )
+    furniture = article_inputs(["Sign up for our newsletter", line, "Share this article"])
+    assert a.score_segments([diplomatic[1]])[0][0] != pytest.approx(a.score_segments([furniture[1]])[0][0])
+
+
+def test_page_keys_group_a_page_and_keep_lone_segments_apart():
+    from nkdiplomacy.features import article_inputs, lone_input
+    from nkdiplomacy.modeling.stacked import page_keys
+
+    page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
+    keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])
+    assert len(set(keys[:3])) == 1 and len(set(keys)) == 3

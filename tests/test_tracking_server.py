@@ -24,6 +24,7 @@ EXPERIMENT = "nkdiplomacy"
 TINY = [
     "--set", "data.max_synthetic_docs=8",
     "--set", "max_folds=2",
+    "--set", "cv.scheme=article",
     "--set", f"data.files=[{SEED},{SYNTHETIC}]",
 ]  # fmt: skip
 WORSE = ["--set", "model.C=0.0001"]  # heavy regularisation: reliably lower CV relevance F1 on this data
@@ -124,11 +125,11 @@ def test_two_nested_fold_runs_with_their_own_metrics(client, first):
         [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{first['run_id']}'"
     )
     assert len(folds) == 2
-    held_out = {f.data.tags["held_out_doc"] for f in folds}
+    held_out = {f.data.tags["held_out"] for f in folds}
     assert len(held_out) == 2
     for fold in folds:
         assert fold.info.status == "FINISHED"
-        assert fold.info.run_name == f"fold-{fold.data.tags['held_out_doc']}"
+        assert fold.info.run_name == f"fold-{fold.data.tags['held_out']}"
         m = fold.data.metrics
         assert 0.0 <= m["relevance_f1"] <= 1.0 and 0.0 <= m["event_accuracy"] <= 1.0
         assert m["fit_seconds"] > 0 and m["n_segments"] > 0

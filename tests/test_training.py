@@ -7,12 +7,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 
 from nkdiplomacy.config import load_config
-from nkdiplomacy.modeling.train import train, training_weights
+from nkdiplomacy.modeling.train import (
+    cross_validate,
+    estimator_params,
+    load_training_data,
+    per_group_metrics,
+    train,
+    training_weights,
+)
 
-TINY = {"data.max_synthetic_docs": 6, "max_folds": 2, "data.files": [str(SEED), str(SYNTHETIC)]}
+# Leave-one-article-out over the seed pages: two folds of a sliver of the data.
+TINY = {
+    "data.max_synthetic_docs": 6,
+    "max_folds": 2,
+    "cv.scheme": "article",
+    "data.files": [str(SEED), str(SYNTHETIC)],
+}
 
 
 @pytest.fixture
@@ -42,9 +56,11 @@ def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_stor
     children = client.search_runs(
         [run.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'"
     )
-    assert sorted(c.data.tags["held_out_doc"] for c in children) == sorted(
-        [c.data.tags["held_out_doc"] for c in children]
-    ) and len(children) == 2
+    assert (
+        sorted(c.data.tags["held_out"] for c in children)
+        == sorted([c.data.tags["held_out"] for c in children])
+        and len(children) == 2
+    )
     assert all("relevance_f1" in c.data.metrics for c in children)
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "evaluation")}
     assert {
@@ -60,7 +76,9 @@ def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_stor
 def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(local_store, client):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
     first = train(cfg)
-    worse = train(load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "model.C": 1e-4, "model.threshold": 0.99}))
+    worse = train(
+        load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "model.C": 1e-4, "model.threshold": 0.99})
+    )
     assert worse.metrics["cv_relevance_f1"] < first.metrics["cv_relevance_f1"]
     assert (first.registered_version, first.promoted) == ("1", True)
     assert (worse.registered_version, worse.promoted) == ("2", False)
@@ -81,7 +99,9 @@ def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
     import mlflow.pyfunc
     import pandas as pd
 
-    cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False, "model.threshold": 0.4})
+    cfg = load_config(
+        REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False, "model.threshold": 0.4}
+    )
     train(cfg, save_to=local_store / "out")
     model = mlflow.pyfunc.load_model(str(local_store / "out"))
     out = model.predict(pd.DataFrame({"text": ["Kim Jong Un met Vladimir Putin.", "Share this article"]}))
@@ -115,12 +135,10 @@ def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     env = {**local_env(), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "PATH": path}
     recipe = tmp_path / "tiny.yaml"
-    recipe.write_text(
-        (REPO / "configs" / "tfidf.yaml").read_text()
-        + "max_folds: 1\n"
-    )
-    text = recipe.read_text().replace("  min_real_weight_share: 0.5", "  min_real_weight_share: 0.5\n  max_synthetic_docs: 4")
-    recipe.write_text(text.replace("data/annotations/", f"{REPO}/data/annotations/"))
+    raw = yaml.safe_load((REPO / "configs" / "tfidf.yaml").read_text())
+    raw.update(max_folds=1, cv={"scheme": "article"})
+    raw["data"].update(files=[str(SEED), str(SYNTHETIC)], max_synthetic_docs=4)
+    recipe.write_text(yaml.safe_dump(raw))
     result = subprocess.run(
         [sys.executable, "-m", "mlflow", "run", str(REPO / "training"), "-e", "train", "-P", f"config={recipe}",
          "--env-manager", "local", "--experiment-name", "nkdiplomacy"],
@@ -128,3 +146,47 @@ def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cv_relevance_f1=" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def real_sliver(tmp_path_factory):
+    """Six KCNA stories and pages of four outlets from the real corpus, as one annotation file."""
+    import json
+
+    keep, rows = set(), []
+    for name in ("kcna.jsonl", "western.jsonl"):
+        for line in (REPO / "data" / "annotations" / "real" / name).read_text().splitlines():
+            rec = json.loads(line)
+            outlet_docs = {d for d in keep if d[0] == rec["outlet"]}
+            if (rec["outlet"], rec["doc_id"]) in keep or (
+                len(outlet_docs) < (6 if rec["source"] == "kcna" else 2)
+                and len({d[0] for d in keep} | {rec["outlet"]}) <= 5
+            ):
+                keep.add((rec["outlet"], rec["doc_id"]))
+                rows.append(line)
+    path = tmp_path_factory.mktemp("sliver") / "real.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    "recipe, extra",
+    [("tfidf.yaml", {}), ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}})],
+)
+def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, recipe, extra):
+    overrides = {
+        "data.files": [str(real_sliver), str(SYNTHETIC)],
+        "data.max_synthetic_docs": 6,
+        "cv.outlet_groups": 2,
+        **extra,
+    }
+    cfg = load_config(REPO / "configs" / recipe, overrides)
+    metrics, predictions = cross_validate(cfg, load_training_data(cfg), estimator_params(cfg), track=False)
+    assert set(predictions["fold"]) == {"kcna", "outlets-1", "outlets-2"}
+    for _, part in predictions.groupby("fold"):  # each fold holds out whole outlets
+        held = set(part["outlet"])
+        assert not held & set(predictions.loc[predictions["fold"] != part["fold"].iloc[0], "outlet"])
+    assert set(predictions["view"]) == {"page", "lone"}
+    assert 0.0 <= metrics["relevance_f1"] <= 1.0 and 0.0 <= metrics["lone_relevance_f1"] <= 1.0
+    table = per_group_metrics(predictions[predictions["view"] == "page"], 0.5)
+    assert list(table["fold"]) == ["kcna", "outlets-1", "outlets-2"]

@@ -12,11 +12,13 @@ _FAMILIES = {
     "tfidf": ("nkdiplomacy.modeling.tfidf", "TfidfClassifier"),
     "encoder": ("nkdiplomacy.modeling.encoder", "EncoderClassifier"),
     "finetune": ("nkdiplomacy.modeling.finetune", "FinetuneClassifier"),
+    "stacked": ("nkdiplomacy.modeling.stacked", "PageStackClassifier"),
 }
+FAMILIES = tuple(_FAMILIES)
 
 
 def estimator_class(family: str):
-    """The estimator class of a model family (``tfidf``, ``encoder``, ``finetune``)."""
+    """The estimator class of a model family (one of :data:`FAMILIES`)."""
     try:
         module, name = _FAMILIES[family]
     except KeyError:

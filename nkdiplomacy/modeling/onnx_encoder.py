@@ -15,6 +15,10 @@ import numpy as np
 
 ONNX_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
+# Embeddings already computed in this process, per encoder file and token limit: cross-validation
+# fits one model per fold on the same frozen encoder, so each distinct text is embedded once.
+_MEMO: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+_MEMO_MAX = 100_000
 
 
 class OnnxEncoder:
@@ -37,6 +41,9 @@ class OnnxEncoder:
         )
         self.dim = self.session.get_outputs()[0].shape[-1]
         self._inputs = {i.name for i in self.session.get_inputs()}
+        onnx = self.folder / ONNX_FILE
+        stat = onnx.stat()
+        self._memo = _MEMO.setdefault((f"{onnx.resolve()}:{stat.st_size}:{stat.st_mtime_ns}", max_length), {})
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings ``(len(texts), dim)``; an empty text gives a zero vector.
@@ -44,10 +51,11 @@ class OnnxEncoder:
         Each distinct text is run alone: int8 dynamic quantisation scales
         activations per call, so batching texts together would make a text's
         embedding depend on its batch-mates (and padding costs more than
-        batching saves on CPU). Repeated texts are embedded once.
+        batching saves on CPU). Repeated texts are embedded once, and each text once per process
+        and encoder file.
         """
-        unique = [t for t in dict.fromkeys(texts) if t]
-        vectors = {}
+        vectors = self._memo if len(self._memo) < _MEMO_MAX else {}
+        unique = [t for t in dict.fromkeys(texts) if t and t not in vectors]
         for text, encoding in zip(unique, self.tokenizer.encode_batch(unique) if unique else []):
             ids = np.asarray([encoding.ids], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}

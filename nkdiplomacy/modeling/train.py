@@ -1,7 +1,7 @@
 """The trainer: a thin loop over well-named pieces.
 
-``train(cfg)`` loads the annotations, runs leave-one-article-out
-cross-validation over the real articles (synthetic ones only ever train),
+``train(cfg)`` loads the annotations, runs cross-validation over the real
+pages grouped by source (:mod:`nkdiplomacy.splits`; synthetic pages only ever train),
 logs everything to MLflow, fits the final model on all data, logs it as a
 pyfunc model, registers it and moves the ``champion`` alias when it wins.
 """
@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from nkdiplomacy.config import TrainConfig
-from nkdiplomacy.dataset import leave_one_article_out, load_annotations, to_annotations
-from nkdiplomacy.features import SegmentInput, grouped_inputs
+from nkdiplomacy.dataset import load_annotations, to_annotations
+from nkdiplomacy.features import SegmentInput, grouped_inputs, lone_input
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling import make_estimator
 from nkdiplomacy.modeling.base import OFF_TOPIC
 from nkdiplomacy.modeling.evaluate import confusion_figure, evaluate_scores
 from nkdiplomacy.records import Annotation
+from nkdiplomacy.splits import grouped_folds
 
 
 @dataclass
@@ -81,42 +82,62 @@ def estimator_params(cfg: TrainConfig) -> dict:
     return {**cfg.model, "use_context": cfg.use_context, "seed": cfg.seed}
 
 
+def fit_model(cfg: TrainConfig, params: dict, records: list[Annotation], inputs: list[SegmentInput]):
+    """Fit the recipe's estimator on these records: real ones keep their weight share, and with
+    ``data.lone_view_weight`` every segment is also shown alone, as a one-line article."""
+    weights = training_weights([r.origin for r in records], cfg.data.min_real_weight_share)
+    labels = _labels(records)
+    if cfg.data.lone_view_weight > 0:
+        inputs = list(inputs) + [lone_input(r.text) for r in records]
+        labels = labels + labels
+        weights = np.concatenate([weights, weights * cfg.data.lone_view_weight])
+    return make_estimator(cfg.family, **params).fit(inputs, labels, sample_weight=weights)
+
+
 def cross_validate(
     cfg: TrainConfig, ds, params: dict, tag: str = "", track: bool = True
 ) -> tuple[dict[str, float], pd.DataFrame]:
-    """Leave-one-article-out CV. Returns pooled metrics and the per-segment predictions table.
+    """Grouped CV (the recipe's ``cv`` scheme). Returns pooled metrics and the per-segment predictions.
 
-    With ``track`` each fold is a nested MLflow run of the active run.
+    Each held-out segment is scored twice: inside its page (``view == "page"``, the main figures)
+    and alone (``view == "lone"``, as ``clf.predict([...])`` and the serving endpoint see it; those
+    metrics are prefixed ``lone_``). With ``track`` each fold is a nested MLflow run.
     """
     records = to_annotations(ds)
     inputs = grouped_inputs(
         [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
     )
-    labels = np.array(_labels(records), dtype=object)
-    origins = [r.origin for r in records]
-    folds = list(leave_one_article_out(ds))
+    folds = grouped_folds(records, cfg.cv.scheme, cfg.cv.outlet_groups, cfg.cv.kcna_folds)
     if cfg.max_folds:
         folds = folds[: cfg.max_folds]
     frames = []
     for fold in folds:
-        with (
-            _fold_run(f"{tag}fold-{fold.test_doc}", fold.test_doc)
-            if track
-            else contextlib.nullcontext() as log
-        ):
+        with _fold_run(f"{tag}fold-{fold.name}", fold.name) if track else contextlib.nullcontext() as log:
             start = time.perf_counter()
-            w = training_weights([origins[i] for i in fold.train], cfg.data.min_real_weight_share)
-            model = make_estimator(cfg.family, **params)
-            model.fit([inputs[i] for i in fold.train], labels[fold.train], sample_weight=w)
-            frame = prediction_table([records[i] for i in fold.test], [inputs[i] for i in fold.test], model)
-            frame.insert(0, "fold", fold.test_doc)
-            frames.append(frame)
+            model = fit_model(cfg, params, [records[i] for i in fold.train], [inputs[i] for i in fold.train])
+            test = [records[i] for i in fold.test]
+            page = prediction_table(test, [inputs[i] for i in fold.test], model)
+            lone = prediction_table(test, [lone_input(r.text) for r in test], model)
+            for view, frame in (("page", page), ("lone", lone)):
+                frame.insert(0, "view", view)
+                frame.insert(0, "fold", fold.name)
+                frames.append(frame)
             if log:
                 log.log_metrics(
-                    {**frame_metrics(frame, model.threshold), "fit_seconds": time.perf_counter() - start}
+                    {**frame_metrics(page, model.threshold), "fit_seconds": time.perf_counter() - start}
                 )
     predictions = pd.concat(frames, ignore_index=True)
-    return frame_metrics(predictions, params.get("threshold", 0.5)), predictions
+    return view_metrics(predictions, params.get("threshold", 0.5)), predictions
+
+
+def view_metrics(predictions: pd.DataFrame, threshold: float) -> dict[str, float]:
+    """Pooled metrics of the page view, and of the lone view prefixed ``lone_``."""
+    page = predictions[predictions["view"] == "page"]
+    lone = predictions[predictions["view"] == "lone"]
+    metrics = frame_metrics(page, threshold)
+    if len(lone):
+        metrics.update({f"lone_{k}": v for k, v in frame_metrics(lone, threshold).items()})
+    return metrics
 
 
 @contextlib.contextmanager
@@ -124,7 +145,7 @@ def _fold_run(name: str, held_out: str):
     import mlflow
 
     with mlflow.start_run(run_name=name, nested=True):
-        mlflow.set_tag("held_out_doc", held_out)
+        mlflow.set_tag("held_out", held_out)
         yield mlflow
 
 
@@ -136,6 +157,7 @@ def prediction_table(records: list[Annotation], inputs: list[SegmentInput], mode
         {
             "doc_id": [r.doc_id for r in records],
             "seg_id": [r.seg_id for r in records],
+            "outlet": [r.outlet or r.origin for r in records],
             "text": [r.text for r in records],
             "gold_relevant": [r.relevant for r in records],
             "gold_event_type": [r.event_type for r in records],
@@ -160,7 +182,13 @@ def frame_metrics(table: pd.DataFrame, threshold: float) -> dict[str, float]:
     )
 
 
-def _log_evaluation_artifacts(predictions: pd.DataFrame, prefix: str = "") -> None:
+def per_group_metrics(predictions: pd.DataFrame, threshold: float, by: str = "fold") -> pd.DataFrame:
+    """The protocol's metrics for each held-out group (``fold``) or ``outlet``, one row each."""
+    rows = {name: frame_metrics(part, threshold) for name, part in predictions.groupby(by, sort=True)}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(by).reset_index()
+
+
+def _log_evaluation_artifacts(predictions: pd.DataFrame, threshold: float, prefix: str = "") -> None:
     import matplotlib.pyplot as plt
     import mlflow
 
@@ -168,12 +196,17 @@ def _log_evaluation_artifacts(predictions: pd.DataFrame, prefix: str = "") -> No
         path = Path(tmp) / f"{prefix}cv_predictions.csv"
         predictions.to_csv(path, index=False)
         mlflow.log_artifact(str(path), artifact_path="evaluation")
-    gold_rel = np.where(predictions["gold_relevant"], "on-topic", "off-topic")
-    pred_rel = np.where(predictions["pred_relevant"], "on-topic", "off-topic")
-    fig = confusion_figure(gold_rel, pred_rel, ["on-topic", "off-topic"], "Relevance (pooled LOAO CV)")
+        page = predictions[predictions["view"] == "page"]
+        for by in ("fold", "outlet"):
+            path = Path(tmp) / f"{prefix}per_{by}.csv"
+            per_group_metrics(page, threshold, by).to_csv(path, index=False)
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+    gold_rel = np.where(page["gold_relevant"], "on-topic", "off-topic")
+    pred_rel = np.where(page["pred_relevant"], "on-topic", "off-topic")
+    fig = confusion_figure(gold_rel, pred_rel, ["on-topic", "off-topic"], "Relevance (pooled grouped CV)")
     mlflow.log_figure(fig, f"evaluation/{prefix}confusion_relevance.png")
     plt.close(fig)
-    on = predictions[predictions["gold_relevant"]]
+    on = page[page["gold_relevant"]]
     if len(on):
         fig = confusion_figure(
             on["gold_event_type"], on["pred_event_type"], event_type_names(), "Event type (pooled)"
@@ -241,15 +274,14 @@ def train(
         metrics["cv_seconds"] = time.perf_counter() - start
         cv_metrics = {f"cv_{k}" if not k.startswith("cv_") else k: v for k, v in metrics.items()}
         mlflow.log_metrics(cv_metrics)
-        _log_evaluation_artifacts(predictions)
+        _log_evaluation_artifacts(predictions, params.get("threshold", 0.5))
 
         start = time.perf_counter()
         records = to_annotations(ds)
         inputs = grouped_inputs(
             [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
         )
-        weights = training_weights([r.origin for r in records], cfg.data.min_real_weight_share)
-        model = make_estimator(cfg.family, **params).fit(inputs, _labels(records), sample_weight=weights)
+        model = fit_model(cfg, params, records, inputs)
         mlflow.log_metric("final_fit_seconds", time.perf_counter() - start)
 
         with tempfile.TemporaryDirectory() as tmp:

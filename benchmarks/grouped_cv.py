@@ -1,0 +1,161 @@
+"""Quality under the main protocol: cross-validation over real pages grouped by source.
+
+Every row is a recipe (``configs/*.yaml``, with the overrides shown) run through the trainer's own
+``cross_validate`` on the same folds: the seed pages, KCNA, and five groups of whole outlets are
+each held out once (no source on both sides; synthetic pages only train). Each held-out segment is
+scored inside its page and alone (``lone``, as ``clf.predict([...])`` sees it). A second view splits
+KCNA by story (``--scheme story``).
+
+    python benchmarks/grouped_cv.py                      # every row (about an hour on 2 cores)
+    python benchmarks/grouped_cv.py --rows tfidf,encoder # some rows
+    python benchmarks/grouped_cv.py --scheme story --rows encoder
+
+Writes ``benchmarks/results/grouped_cv_<scheme>.json`` and ``.md``; rows of earlier runs of the same
+scheme are kept unless re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENC = {"model.precision": "int8"}
+ROWS: dict[str, tuple[str, dict]] = {
+    "tfidf": ("tfidf.yaml", {}),
+    "tfidf-nocontext": ("tfidf_nocontext.yaml", {}),
+    "tfidf + lone views": ("tfidf.yaml", {"data.lone_view_weight": 0.5}),
+    "encoder": ("encoder.yaml", ENC),
+    "encoder-nocontext": ("encoder_nocontext.yaml", ENC),
+    "encoder + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5}),
+    "stacked (encoder)": ("stacked.yaml", {"data.lone_view_weight": 0.0}),
+    "stacked (encoder) + lone views": ("stacked.yaml", {}),
+    "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
+}
+MAIN = ("relevance_precision", "relevance_recall", "relevance_f1", "relevance_pr_auc")
+EVENT = ("event_accuracy", "event_macro_f1")
+
+
+def run_row(name: str, scheme: str) -> dict:
+    from nkdiplomacy.config import load_config
+    from nkdiplomacy.modeling.train import (
+        cross_validate,
+        estimator_params,
+        load_training_data,
+        per_group_metrics,
+    )
+
+    recipe, overrides = ROWS[name]
+    cfg = load_config(ROOT / "configs" / recipe, {**overrides, "cv.scheme": scheme})
+    start = time.perf_counter()
+    metrics, predictions = cross_validate(cfg, load_training_data(cfg), estimator_params(cfg), track=False)
+    page = predictions[predictions["view"] == "page"]
+    threshold = cfg.model.get("threshold", 0.5)
+    return {
+        "row": name,
+        "recipe": f"configs/{recipe}",
+        "overrides": overrides,
+        "seconds": round(time.perf_counter() - start, 1),
+        "metrics": metrics,
+        "per_fold": per_group_metrics(page, threshold, "fold").to_dict(orient="records"),
+        "reliability": reliability(page),
+    }
+
+
+def reliability(page, bins: int = 10) -> list[dict]:
+    """Observed on-topic rate per relevance-score bin (calibration)."""
+    import numpy as np
+
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(page["score"], edges) - 1, 0, bins - 1)
+    out = []
+    for b in range(bins):
+        part = page[idx == b]
+        if len(part):
+            out.append(
+                {"bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}", "n": len(part),
+                 "mean_score": float(part["score"].mean()), "on_topic_rate": float(part["gold_relevant"].mean())}
+            )  # fmt: skip
+    return out
+
+
+def fmt(v) -> str:
+    return "n/a" if v is None or math.isnan(v) else f"{v:.3f}"
+
+
+def markdown(results: dict, scheme: str) -> str:
+    lines = [
+        f"## Grouped cross-validation, scheme `{scheme}`",
+        "",
+        f"Machine: {results['machine']}. Command: `python benchmarks/grouped_cv.py --scheme {scheme}`.",
+        "",
+        "| Row | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 | Lone rel. F1 "
+        + "| Lone event macro-F1 | Worst source rel. F1 | CV (s) |",
+        "|---|" + "---:|" * 10,
+    ]
+    for r in results["rows"].values():
+        m = r["metrics"]
+        worst = min(r["per_fold"], key=lambda f: f["relevance_f1"])
+        lines.append(
+            f"| {r['row']} | " + " | ".join(fmt(m.get(k)) for k in MAIN + EVENT)
+            + f" | {fmt(m.get('lone_relevance_f1'))} | {fmt(m.get('lone_event_macro_f1'))}"
+            + f" | {fmt(worst['relevance_f1'])} ({worst['fold']}) | {r['seconds']:.0f} |"
+        )  # fmt: skip
+    for r in results["rows"].values():
+        lines += ["", f"### Per held-out source: {r['row']}", ""]
+        lines += [
+            "| Held out | Segments | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 |"
+        ]
+        lines += ["|---|" + "---:|" * 7]
+        for f in r["per_fold"]:
+            lines.append(
+                f"| {f['fold']} | {int(f['n_segments'])} | "
+                + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT)
+                + " |"
+            )
+        types = sorted(k for k in r["metrics"] if k.startswith("event_f1_"))
+        lines += ["", "Per-type F1 (pooled): " + ", ".join(f"{k[9:]} {fmt(r['metrics'][k])}" for k in types)]
+        lines += ["", "Reliability (page view): " + "; ".join(
+            f"{b['bin']}: n={b['n']}, score {b['mean_score']:.2f}, on-topic {b['on_topic_rate']:.2f}"
+            for b in r["reliability"])]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names")
+    ap.add_argument("--scheme", default="source", choices=("source", "story"))
+    args = ap.parse_args(argv)
+    names = [n.strip() for n in args.rows.split(",") if n.strip()]
+    bad = [n for n in names if n not in ROWS]
+    if bad:
+        ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
+    os.chdir(ROOT)  # recipes name data files relative to the repository root
+    out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
+    results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
+    results["machine"] = (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    for name in names:
+        row = run_row(name, args.scheme)
+        row["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results["rows"][name] = row
+        m = row["metrics"]
+        print(f"{name}: rel F1 {m['relevance_f1']:.3f}, event macro-F1 {m.get('event_macro_f1', float('nan')):.3f}, "
+              f"lone rel F1 {m.get('lone_relevance_f1', float('nan')):.3f} ({row['seconds']:.0f} s)", flush=True)  # fmt: skip
+        out.write_text(json.dumps(results, indent=1, default=float) + "\n")
+        out.with_suffix(".md").write_text(markdown(results, args.scheme))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

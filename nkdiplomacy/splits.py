@@ -1,0 +1,92 @@
+"""Cross-validation folds over real pages, grouped so that no page (or source) is on both sides.
+
+Schemes:
+
+- ``source`` (the main protocol): every source is held out whole: the seed pages as one group,
+  KCNA as one group (state media never seen in training), and the other outlets in
+  ``outlet_groups`` groups of whole outlets.
+- ``story``: as ``source``, but KCNA split by story into ``kcna_folds`` folds (never by line).
+- ``article``: leave one real page out (the first protocol, kept for comparison).
+
+Synthetic records are never held out: they are in every fold's training side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from nkdiplomacy.records import Annotation
+
+SCHEMES = ("source", "story", "article")
+STATE_MEDIA = "kcna"
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: its held-out group and row indices into the records."""
+
+    name: str
+    train: list[int]
+    test: list[int]
+
+
+def _stable(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _outlet(rec: Annotation) -> str:
+    return rec.outlet or rec.source or rec.doc_id
+
+
+def _balanced(keys: Counter, n: int, prefix: str) -> dict[str, str]:
+    """Assign keys to ``n`` groups, heaviest first to the lightest group (deterministic)."""
+    loads = [0] * max(1, min(n, len(keys)))
+    out = {}
+    for key, weight in sorted(keys.items(), key=lambda kv: (-kv[1], kv[0])):
+        g = min(range(len(loads)), key=lambda i: (loads[i], i))
+        loads[g] += weight
+        out[key] = f"{prefix}-{g + 1}"
+    return out
+
+
+def held_out_groups(
+    records: Sequence[Annotation], scheme: str = "source", outlet_groups: int = 5, kcna_folds: int = 5
+) -> list[str | None]:
+    """The group each record is held out with (``None`` for synthetic records: train only)."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown fold scheme {scheme!r} (known: {', '.join(SCHEMES)})")
+    if scheme == "article":
+        return [None if r.origin == "synthetic" else r.doc_id for r in records]
+    other = Counter(_outlet(r) for r in records if r.origin == "real" and r.source != STATE_MEDIA)
+    outlet_group = _balanced(other, outlet_groups, "outlets")
+    kcna_docs = sorted({r.doc_id for r in records if r.source == STATE_MEDIA}, key=_stable)
+    story_group = {d: f"kcna-{i % kcna_folds + 1}" for i, d in enumerate(kcna_docs)}
+    groups: list[str | None] = []
+    for r in records:
+        if r.origin == "synthetic":
+            groups.append(None)
+        elif r.origin == "seed":
+            groups.append("seed")
+        elif r.source == STATE_MEDIA:
+            groups.append(STATE_MEDIA if scheme == "source" else story_group[r.doc_id])
+        else:
+            groups.append(outlet_group[_outlet(r)])
+    return groups
+
+
+def grouped_folds(
+    records: Sequence[Annotation], scheme: str = "source", outlet_groups: int = 5, kcna_folds: int = 5
+) -> list[Fold]:
+    """One fold per held-out group, in sorted group order."""
+    groups = held_out_groups(records, scheme, outlet_groups, kcna_folds)
+    return [
+        Fold(
+            name=g,
+            train=[i for i, h in enumerate(groups) if h != g],
+            test=[i for i, h in enumerate(groups) if h == g],
+        )
+        for g in sorted({g for g in groups if g is not None})
+    ]

@@ -1,0 +1,72 @@
+from collections import Counter
+
+import pytest
+from conftest import SEED, SYNTHETIC
+
+from nkdiplomacy.dataset import read_annotations
+from nkdiplomacy.records import Annotation
+from nkdiplomacy.splits import grouped_folds, held_out_groups
+
+
+def rec(doc, origin="real", source=None, outlet=None, seg=0):
+    return Annotation(doc, seg, "text", False, None, origin, source=source, outlet=outlet)
+
+
+def corpus():
+    rows = [rec("s1", "seed"), rec("s2", "seed"), rec("syn", "synthetic")]
+    rows += [rec(f"k{i}", source="kcna", outlet="KCNA", seg=j) for i in range(12) for j in range(3)]
+    for outlet, n in {"Reuters": 4, "BBC": 3, "CNN": 2, "Vox": 1, "NPR": 1, "Fox": 2, "AP": 1}.items():
+        rows += [rec(f"{outlet}{i}", source="abp", outlet=outlet) for i in range(n)]
+    return rows
+
+
+def assert_disjoint(rows, folds, key):
+    for fold in folds:
+        test = {key(rows[i]) for i in fold.test}
+        train = {key(rows[i]) for i in fold.train}
+        assert not test & train, fold.name
+        assert sorted(fold.train + fold.test) == list(range(len(rows)))
+        assert all(rows[i].origin != "synthetic" for i in fold.test)
+
+
+def test_source_folds_hold_out_kcna_seed_and_whole_outlets():
+    rows = corpus()
+    folds = grouped_folds(rows, "source", outlet_groups=3)
+    assert [f.name for f in folds] == ["kcna", "outlets-1", "outlets-2", "outlets-3", "seed"]
+    assert_disjoint(rows, folds, key=lambda r: r.outlet or r.origin)
+    kcna = next(f for f in folds if f.name == "kcna")
+    assert {rows[i].source for i in kcna.test} == {"kcna"} and len(kcna.test) == 36
+
+
+def test_story_folds_split_kcna_by_story_never_by_line():
+    rows = corpus()
+    folds = grouped_folds(rows, "story", outlet_groups=2, kcna_folds=4)
+    kcna = [f for f in folds if f.name.startswith("kcna-")]
+    assert len(kcna) == 4
+    assert_disjoint(rows, folds, key=lambda r: r.doc_id)
+    assert sum(len(f.test) for f in kcna) == 36
+    for fold in folds:  # outlets stay whole here too
+        test = {rows[i].outlet for i in fold.test if rows[i].source == "abp"}
+        train = {rows[i].outlet for i in fold.train if rows[i].source == "abp"}
+        assert not test & train
+
+
+def test_article_folds_leave_one_real_page_out():
+    rows = read_annotations([SEED, SYNTHETIC])
+    folds = grouped_folds(rows, "article")
+    assert len(folds) == 5
+    assert_disjoint(rows, folds, key=lambda r: r.doc_id)
+    assert {f.name for f in folds} == {r.doc_id for r in rows if r.origin == "seed"}
+
+
+def test_outlet_groups_are_balanced_and_deterministic():
+    rows = corpus()
+    groups = held_out_groups(rows, "source", outlet_groups=3)
+    assert groups == held_out_groups(list(rows), "source", outlet_groups=3)
+    sizes = Counter(g for g in groups if g and g.startswith("outlets"))
+    assert max(sizes.values()) - min(sizes.values()) <= 1
+
+
+def test_unknown_scheme_is_an_error():
+    with pytest.raises(ValueError, match="unknown fold scheme 'page'"):
+        grouped_folds(corpus(), "page")
