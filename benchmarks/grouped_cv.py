@@ -34,6 +34,8 @@ ROWS: dict[str, tuple[str, dict]] = {
     "tfidf": ("tfidf.yaml", {}),
     "tfidf-nocontext": ("tfidf_nocontext.yaml", {}),
     "tfidf + lone views": ("tfidf.yaml", {"data.lone_view_weight": 0.5}),
+    "tfidf, names masked": ("tfidf.yaml", {"model.names": "masked"}),
+    "tfidf, masked beside raw": ("tfidf.yaml", {"model.names": "both"}),
     "encoder": ("encoder.yaml", ENC),
     "encoder-nocontext": ("encoder_nocontext.yaml", ENC),
     "encoder + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5}),

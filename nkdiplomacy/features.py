@@ -7,6 +7,7 @@ the article's text. A lone segment (no article) has empty context.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -121,6 +122,27 @@ def inputs_from_frame(df) -> list[SegmentInput]:
         seg_ids = df["seg_id"].tolist() if "seg_id" in df.columns else list(range(len(df)))
         return grouped_inputs(df["doc_id"].tolist(), seg_ids, texts)
     return [lone_input(t) for t in texts]
+
+
+# Names a model could learn as topic instead of meaning: replaced by their kind (see ``mask_names``).
+_NAMES = {
+    "LEADER": r"Kim(?:\s+|-)(?:Jong(?:\s+|-)?(?:Un|Il)|Il(?:\s+|-)?Sung|Yo(?:\s+|-)?Jong)|Xi(?:\s+Jinping)?|"
+    r"(?:Vladimir\s+)?Putin|(?:Donald\s+)?Trump|(?:Joe\s+)?Biden|Obama|Moon(?:\s+Jae(?:-|\s)?in)?|"
+    r"Yoon(?:\s+Suk(?:-|\s)?yeol)?|Abe|Kishida|Choe\s+Son\s+Hui|Pompeo|Tillerson|Kerry",
+    "COUNTRY": r"North\s+Korean?s?|South\s+Korean?s?|DPRK|ROK|Korean?s?|United\s+States|U\.S\.A?|USA|US|"
+    r"America(?:n|ns)?|China|Chinese|Japan(?:ese)?|Russian?s?|Iran(?:ian)?s?|Israel(?:i)?s?|Ukrain(?:e|ian)s?",
+    "CAPITAL": r"Pyongyang|Seoul|Beijing|Moscow|Washington|Tokyo|Kremlin|White\s+House",
+}
+_NAME_PATTERN = re.compile("|".join(f"(?P<{kind}>(?<!\\w)(?:{rx})(?!\\w))" for kind, rx in _NAMES.items()))
+
+
+def mask_names(text: str) -> str:
+    """``text`` with country, capital and leader names replaced by ``COUNTRY``, ``CAPITAL``, ``LEADER``.
+
+    >>> mask_names("Kim Jong Un met Xi Jinping in Beijing.")
+    'LEADER met LEADER in CAPITAL.'
+    """
+    return _NAME_PATTERN.sub(lambda m: m.lastgroup, text)
 
 
 def shape_features(inputs: list[SegmentInput], use_context: bool) -> np.ndarray:

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import shutil
 
 import pytest
 from conftest import RAW, SEED, run_cli
@@ -25,7 +26,9 @@ def assert_one_line_error(result, *names):
     assert result.returncode == 1
     assert "Traceback" not in err
     for name in names:
-        assert any(line.startswith("nkdiplomacy: error: ") and str(name) in line for line in err.splitlines()), err
+        assert any(
+            line.startswith("nkdiplomacy: error: ") and str(name) in line for line in err.splitlines()
+        ), err
 
 
 def test_help_lists_the_commands():
@@ -57,10 +60,14 @@ def test_predict_csv_has_the_documented_columns():
 
 def test_only_relevant_and_threshold_filter_segments():
     everything = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl"))]
-    relevant = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl", "--only-relevant"))]
+    relevant = [
+        json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl", "--only-relevant"))
+    ]
     assert relevant and all(r["relevant"] for r in relevant)
     assert len(relevant) == sum(r["relevant"] for r in everything) < len(everything)
-    strict = run_cli("predict", str(ARTICLE), "--format", "jsonl", "--only-relevant", "--threshold", "0.999999")
+    strict = run_cli(
+        "predict", str(ARTICLE), "--format", "jsonl", "--only-relevant", "--threshold", "0.999999"
+    )
     assert len(lines(strict)) < len(relevant)
 
 
@@ -69,11 +76,15 @@ def test_threshold_outside_unit_interval_is_an_error():
 
 
 def test_output_file_is_written_whole(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for seed in RAW.glob("*.txt"):  # the five seed pages, 103 segments
+        shutil.copy(seed, folder)
     out = tmp_path / "preds.csv"
-    result = run_cli("predict", str(RAW), "--format", "csv", "--output", str(out))
+    result = run_cli("predict", str(folder), "--format", "csv", "--output", str(out))
     assert result.returncode == 0 and result.stdout == b""
     assert len(out.read_text().splitlines()) == 104
-    assert [p.name for p in tmp_path.iterdir()] == ["preds.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["articles", "preds.csv"]
 
 
 def test_failed_run_leaves_existing_output_untouched(tmp_path):

@@ -155,3 +155,17 @@ def test_page_keys_group_a_page_and_keep_lone_segments_apart():
     page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
     keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])
     assert len(set(keys[:3])) == 1 and len(set(keys)) == 3
+
+
+def test_masked_names_make_a_model_blind_to_which_leader_or_country(tiny_data):
+    inputs, labels = tiny_data
+    model = make_estimator("tfidf", names="masked", use_context=False).fit(inputs, labels)
+    a, b = model.predict_proba(
+        ["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."]
+    )
+    np.testing.assert_allclose(a, b)
+    both = make_estimator("tfidf", names="both", use_context=False).fit(inputs, labels)
+    a, b = both.predict_proba(
+        ["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."]
+    )
+    assert not np.allclose(a, b)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from scipy import sparse
 
-from nkdiplomacy.features import SegmentInput, shape_features
+from nkdiplomacy.features import SegmentInput, mask_names, shape_features
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
 
 
@@ -19,6 +19,8 @@ class TfidfClassifier(SegmentClassifier):
         C: inverse regularisation strength of both heads.
         context_weight: scale of the context blocks relative to the segment's own.
         max_features: vocabulary size cap of each vectorizer.
+        names: ``raw`` text, ``masked`` (country, capital and leader names replaced by their kind,
+            against learning names as topic) or ``both`` (a masked block beside the raw ones).
         threshold: relevance score at or above which a segment is on-topic.
         seed: random seed of the solvers.
     """
@@ -31,6 +33,7 @@ class TfidfClassifier(SegmentClassifier):
         C: float = 4.0,
         context_weight: float = 0.5,
         max_features: int = 50000,
+        names: str = "raw",
         threshold: float = 0.5,
         seed: int = 13,
     ):
@@ -38,6 +41,7 @@ class TfidfClassifier(SegmentClassifier):
         self.C = C
         self.context_weight = context_weight
         self.max_features = max_features
+        self.names = names
         self.threshold = threshold
         self.seed = seed
 
@@ -59,18 +63,23 @@ class TfidfClassifier(SegmentClassifier):
                 analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=self.max_features
             ),
         }
+        if self.names == "both":
+            vecs["masked_words"] = words()
         if self.use_context:
             vecs["window"] = words()
             vecs["page"] = words()
         return vecs
 
-    @staticmethod
-    def _field(name: str, inputs: list[SegmentInput]) -> list[str]:
+    def _field(self, name: str, inputs: list[SegmentInput]) -> list[str]:
+        if name == "masked_words":
+            return [mask_names(x.text) for x in inputs]
         if name.startswith("text"):
-            return [x.text for x in inputs]
-        if name == "window":
-            return [f"{x.prev_text} {x.next_text}" for x in inputs]
-        return [f"{x.title} {x.doc_text}" for x in inputs]
+            texts = [x.text for x in inputs]
+        elif name == "window":
+            texts = [f"{x.prev_text} {x.next_text}" for x in inputs]
+        else:
+            texts = [f"{x.title} {x.doc_text}" for x in inputs]
+        return [mask_names(t) for t in texts] if self.names == "masked" else texts
 
     def _features(self, inputs: list[SegmentInput], fit: bool = False):
         blocks = []
@@ -82,11 +91,14 @@ class TfidfClassifier(SegmentClassifier):
                 vec.stop_words_ = None
             else:
                 m = vec.transform(texts)
-            blocks.append(m if name.startswith("text") else m * self.context_weight)
+            own = name.startswith("text") or name == "masked_words"
+            blocks.append(m if own else m * self.context_weight)
         blocks.append(sparse.csr_matrix(shape_features(inputs, self.use_context)))
         return sparse.hstack(blocks).tocsr()
 
     def _fit(self, inputs, relevant, event, weight):
+        if self.names not in ("raw", "masked", "both"):
+            raise ValueError(f"names must be 'raw', 'masked' or 'both', got {self.names!r}")
         self.vectorizers_ = self._vectorizers()
         F = self._features(inputs, fit=True)
         self.heads_ = LinearHeads(self.C, self.seed).fit(F, relevant, event, weight)
