@@ -34,13 +34,15 @@ ROWS: dict[str, tuple[str, dict]] = {
     "tfidf": ("tfidf.yaml", {}),
     "tfidf-nocontext": ("tfidf_nocontext.yaml", {}),
     "tfidf + lone views": ("tfidf.yaml", {"data.lone_view_weight": 0.5}),
-    "tfidf, names masked": ("tfidf.yaml", {"model.names": "masked"}),
-    "tfidf, masked beside raw": ("tfidf.yaml", {"model.names": "both"}),
+    "tfidf names masked": ("tfidf.yaml", {"model.names": "masked"}),
+    "tfidf masked beside raw": ("tfidf.yaml", {"model.names": "both"}),
     "encoder": ("encoder.yaml", ENC),
     "encoder-nocontext": ("encoder_nocontext.yaml", ENC),
     "encoder + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5}),
     "stacked (encoder)": ("stacked.yaml", {"data.lone_view_weight": 0.0}),
     "stacked (encoder) + lone views": ("stacked.yaml", {}),
+    "stacked (encoder) + lone views + page event types": ("stacked.yaml", {"model.page_events": True}),
+    "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
 }
 MAIN = ("relevance_precision", "relevance_recall", "relevance_f1", "relevance_pr_auc")

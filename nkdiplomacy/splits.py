@@ -4,7 +4,7 @@ Schemes:
 
 - ``source`` (the main protocol): every source is held out whole: the seed pages as one group,
   KCNA as one group (state media never seen in training), and the other outlets in
-  ``outlet_groups`` groups of whole outlets.
+  ``outlet_groups`` groups of whole outlets (desks of one brand together, see :func:`outlet_brand`).
 - ``story``: as ``source``, but KCNA split by story into ``kcna_folds`` folds (never by line).
 - ``article``: leave one real page out (the first protocol, kept for comparison).
 
@@ -14,6 +14,7 @@ Synthetic records are never held out: they are in every fold's training side.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,8 +38,15 @@ def _stable(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+def outlet_brand(outlet: str) -> str:
+    """The brand behind an outlet's name, so that its desks are held out together:
+    "Fox Online News", "Fox News" -> "Fox"; "CNN (Web News)", "CNN - Editorial" -> "CNN"."""
+    name = re.sub(r"\s*\(.*?\)", "", outlet).split(" - ")[0].strip()
+    return re.sub(r"\s+(?:Online\s+)?News$", "", name) or outlet
+
+
 def _outlet(rec: Annotation) -> str:
-    return rec.outlet or rec.source or rec.doc_id
+    return outlet_brand(rec.outlet) if rec.outlet else rec.source or rec.doc_id
 
 
 def _balanced(keys: Counter, n: int, prefix: str) -> dict[str, str]:

@@ -160,12 +160,27 @@ def test_page_keys_group_a_page_and_keep_lone_segments_apart():
 def test_masked_names_make_a_model_blind_to_which_leader_or_country(tiny_data):
     inputs, labels = tiny_data
     model = make_estimator("tfidf", names="masked", use_context=False).fit(inputs, labels)
-    a, b = model.predict_proba(
-        ["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."]
-    )
+    a, b = model.predict_proba(["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."])
     np.testing.assert_allclose(a, b)
     both = make_estimator("tfidf", names="both", use_context=False).fit(inputs, labels)
-    a, b = both.predict_proba(
-        ["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."]
-    )
+    a, b = both.predict_proba(["Xi met Putin in Moscow.", "Trump met Kishida in Tokyo."])
     assert not np.allclose(a, b)
+
+
+def test_event_offsets_raise_macro_f1_of_a_biased_scorer_and_are_zero_when_it_is_right():
+    from sklearn.metrics import f1_score
+
+    from nkdiplomacy.modeling.stacked import fit_event_offsets
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 300)
+    events = np.full((300, 7), 0.01)
+    events[np.arange(300), gold] = 0.5
+    events[:, 0] += 0.6  # a scorer biased towards type 0
+    events /= events.sum(1, keepdims=True)
+    before = f1_score(gold, events.argmax(1), average="macro")
+    offsets = fit_event_offsets(events, gold, np.ones(300))
+    after = f1_score(gold, (np.log(events) + offsets).argmax(1), average="macro")
+    assert after > before + 0.3
+    right = np.eye(7)[gold] * 0.9 + 0.01
+    assert not fit_event_offsets(right, gold, np.ones(300)).any()

@@ -5,7 +5,7 @@ from conftest import SEED, SYNTHETIC
 
 from nkdiplomacy.dataset import read_annotations
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.splits import grouped_folds, held_out_groups
+from nkdiplomacy.splits import grouped_folds, held_out_groups, outlet_brand
 
 
 def rec(doc, origin="real", source=None, outlet=None, seg=0):
@@ -70,3 +70,15 @@ def test_outlet_groups_are_balanced_and_deterministic():
 def test_unknown_scheme_is_an_error():
     with pytest.raises(ValueError, match="unknown fold scheme 'page'"):
         grouped_folds(corpus(), "page")
+
+
+def test_desks_of_one_brand_are_held_out_together():
+    assert outlet_brand("Fox Online News") == outlet_brand("Fox News") == "Fox"
+    assert outlet_brand("CNN (Web News)") == outlet_brand("CNN - Editorial") == "CNN"
+    assert outlet_brand("Newsmax - News") == "Newsmax" and outlet_brand("The Guardian") == "The Guardian"
+    rows = [
+        rec(f"f{i}", source="abp", outlet=o)
+        for i, o in enumerate(["Fox News", "Fox Online News", "BBC News"] * 2)
+    ]
+    groups = held_out_groups(rows, "source", outlet_groups=2)
+    assert len({g for g, r in zip(groups, rows) if r.outlet.startswith("Fox")}) == 1

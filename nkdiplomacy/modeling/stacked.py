@@ -12,6 +12,7 @@ errs on pages it has not seen.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier, label_space
 
 BASE_DIR = "base"
+OFFSETS_FILE = "event_offsets.json"
 _DATELINE = "(KCNA)"
 
 
@@ -90,6 +92,32 @@ def stack_features(inputs: list[SegmentInput], relevance: np.ndarray, events: np
     )
 
 
+def fit_event_offsets(
+    events: np.ndarray, gold: np.ndarray, weight: np.ndarray, rounds: int = 3
+) -> np.ndarray:
+    """Per-type log-score offsets that maximise the weighted macro-F1 of ``argmax(log p + offset)``
+    on out-of-fold event probabilities (coordinate ascent over a grid; zeros when nothing helps)."""
+    from sklearn.metrics import f1_score
+
+    logp = np.log(np.clip(events, 1e-6, 1.0))
+    present = np.unique(gold)
+    offsets = np.zeros(events.shape[1])
+
+    def score(o):
+        return f1_score(gold, (logp + o).argmax(1), labels=present, average="macro", sample_weight=weight)
+
+    best = score(offsets)
+    for _ in range(rounds):
+        for k in present:
+            for step in np.linspace(-1.5, 1.5, 13):
+                trial = offsets.copy()
+                trial[k] = step
+                value = score(trial)
+                if value > best + 1e-9:
+                    best, offsets = value, trial
+    return offsets
+
+
 class PageStackClassifier(SegmentClassifier):
     """A first-stage family (``base_family`` with ``base_params``) and a page-level second stage.
 
@@ -100,6 +128,10 @@ class PageStackClassifier(SegmentClassifier):
         window: neighbours on each side whose scores the second stage reads.
         inner_folds: page-grouped folds for the out-of-fold first-stage scores.
         C: inverse regularisation strength of the second stage's heads.
+        page_events: take event types from the second stage too (default: the first stage's, which
+            cross-validated better; the second stage decides relevance).
+        event_offsets: fit per-type offsets of the event scores on out-of-fold scores, so that the
+            most likely type maximises macro-F1 (a per-type decision rule, fitted in training).
         threshold: relevance score at or above which a segment is on-topic.
         seed: random seed.
     """
@@ -114,6 +146,8 @@ class PageStackClassifier(SegmentClassifier):
         window: int = 2,
         inner_folds: int = 3,
         C: float = 1.0,
+        page_events: bool = False,
+        event_offsets: bool = True,
         threshold: float = 0.5,
         seed: int = 13,
     ):
@@ -123,6 +157,8 @@ class PageStackClassifier(SegmentClassifier):
         self.window = window
         self.inner_folds = inner_folds
         self.C = C
+        self.page_events = page_events
+        self.event_offsets = event_offsets
         self.threshold = threshold
         self.seed = seed
 
@@ -145,17 +181,39 @@ class PageStackClassifier(SegmentClassifier):
         self.base_ = self._base().fit(inputs, labels, sample_weight=weight)
         F = stack_features(inputs, relevance, events, self.window)
         self.heads_ = LinearHeads(self.C, self.seed).fit(F, relevant, event, weight)
+        self.offsets_ = np.zeros(events.shape[1])
+        if self.event_offsets:
+            on = np.flatnonzero(relevant)
+            if self.page_events:  # offsets for the scores that decide: the second stage's, out of fold
+                events = self._oof_page_events(F, relevant, event, weight, groups)
+            self.offsets_ = fit_event_offsets(events[on], event[on], weight[on])
+
+    def _oof_page_events(self, F, relevant, event, weight, groups) -> np.ndarray:
+        from sklearn.model_selection import GroupKFold
+
+        out = np.zeros((len(F), len(event_type_names())))
+        for train, held in GroupKFold(n_splits=self.inner_folds).split(F, groups=groups):
+            heads = LinearHeads(self.C, self.seed).fit(F[train], relevant[train], event[train], weight[train])
+            out[held] = heads.score(F[held])[1]
+        return out
 
     def _score(self, inputs):
         relevance, events = self.base_.score_segments(inputs)
-        return self.heads_.score(stack_features(inputs, relevance, events, self.window))
+        stacked, stacked_events = self.heads_.score(stack_features(inputs, relevance, events, self.window))
+        events = stacked_events if self.page_events else events
+        if self.offsets_.any():
+            shifted = np.exp(np.log(np.clip(events, 1e-6, 1.0)) + self.offsets_)
+            events = shifted / shifted.sum(axis=1, keepdims=True)
+        return stacked, events
 
     def _save_payload(self, path: Path) -> None:
         self.base_.save(path / BASE_DIR)
         self.heads_.save(path)
+        (path / OFFSETS_FILE).write_text(json.dumps(self.offsets_.tolist()) + "\n", encoding="utf-8")
 
     def _load_payload(self, path: Path) -> None:
         from nkdiplomacy.modeling.base import load_estimator
 
         self.base_ = load_estimator(path / BASE_DIR)
         self.heads_ = LinearHeads.load(path)
+        self.offsets_ = np.asarray(json.loads((path / OFFSETS_FILE).read_text(encoding="utf-8")), dtype=float)

@@ -1,0 +1,74 @@
+"""Speed of a model on real pages, as a user runs it: article by article, distinct segments counted.
+
+    python benchmarks/speed.py [--model models/default] [--articles DIR ...] [--cli-runs 5]
+
+Loads the model once, classifies every ``.txt`` page under the folders (default: the bundled real
+pages, ``data/raw/real``) with ``Classifier.classify_article``, and prints segments per second over
+all and over distinct segments, the load time and the peak resident memory (VmHWM) of this process;
+then the cold start of ``nkdiplomacy predict`` on one article against ``python -c "import sklearn"``
+(medians, same run). Writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ARTICLE = ROOT / "data" / "raw" / "003_254259dacc8f1105.txt"
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def median_seconds(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
+    ap.add_argument("--articles", nargs="+", type=Path, default=[ROOT / "data" / "raw" / "real"])
+    ap.add_argument("--cli-runs", type=int, default=5)
+    args = ap.parse_args(argv)
+    import nkdiplomacy
+
+    pages = sorted(p for folder in args.articles for p in folder.rglob("*.txt"))
+    start = time.perf_counter()
+    clf = nkdiplomacy.load(args.model)
+    load = time.perf_counter() - start
+    texts, n = set(), 0
+    start = time.perf_counter()
+    for page in pages:
+        preds = clf.classify_article(page.read_text(encoding="utf-8"), doc_id=page.stem)
+        n += len(preds)
+        texts.update(p.text for p in preds)
+    wall = time.perf_counter() - start
+    print(f"model {args.model}; {len(pages)} pages, {n} segments ({len(texts)} distinct)")
+    print(f"load {load:.2f} s; predict {wall:.1f} s: {n / wall:.0f} segments/s; peak RSS {peak_rss_mb():.0f} MB")
+    if args.cli_runs:
+        exe = Path(sys.executable).parent / "nkdiplomacy"
+        base = median_seconds([sys.executable, "-c", "import sklearn"], args.cli_runs)
+        cold = median_seconds([str(exe), "predict", str(ARTICLE), "--model", args.model, "--format", "jsonl"], args.cli_runs)
+        print(f"import sklearn {base:.2f} s; cold `nkdiplomacy predict` {cold:.2f} s ({cold / base:.2f}x)")
+    print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
