@@ -41,7 +41,11 @@ ROWS: dict[str, tuple[str, dict]] = {
     "encoder + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5}),
     "stacked (encoder)": ("stacked.yaml", {"data.lone_view_weight": 0.0}),
     "stacked (encoder) + lone views": ("stacked.yaml", {}),
-    "stacked (encoder) + lone views + page event types": ("stacked.yaml", {"model.page_events": True}),
+    "stacked (encoder) + lone views + event offsets": ("stacked.yaml", {"model.event_offsets": True}),
+    "stacked (encoder) + lone views + page event types + event offsets": (
+        "stacked.yaml",
+        {"model.page_events": True, "model.event_offsets": True},
+    ),
     "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
 }

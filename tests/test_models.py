@@ -17,7 +17,7 @@ TINY = {
     "tfidf": {},
     "encoder": {"precision": "int8", "max_length": 64},
     "finetune": {"epochs": 1.0, "max_length": 48, "batch_size": 16},
-    "stacked": {"base_family": "tfidf", "inner_folds": 2},
+    "stacked": {"base_family": "tfidf", "inner_folds": 2, "event_offsets": True},
 }
 
 

@@ -131,7 +131,8 @@ class PageStackClassifier(SegmentClassifier):
         page_events: take event types from the second stage too (default: the first stage's, which
             cross-validated better; the second stage decides relevance).
         event_offsets: fit per-type offsets of the event scores on out-of-fold scores, so that the
-            most likely type maximises macro-F1 (a per-type decision rule, fitted in training).
+            most likely type maximises macro-F1 (a per-type decision rule fitted in training; off by
+            default: on held-out sources it cost macro-F1, see the README's benchmark).
         threshold: relevance score at or above which a segment is on-topic.
         seed: random seed.
     """
@@ -147,7 +148,7 @@ class PageStackClassifier(SegmentClassifier):
         inner_folds: int = 3,
         C: float = 1.0,
         page_events: bool = False,
-        event_offsets: bool = True,
+        event_offsets: bool = False,
         threshold: float = 0.5,
         seed: int = 13,
     ):
