@@ -67,7 +67,6 @@ _COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst", ".snappy", ".lz4", ".deflate")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 # Articles per Spark partition at most, so that a large single input file still spreads over the cluster.
 ARTICLES_PER_PARTITION = 2000
-ARROW_BATCH = "spark.sql.execution.arrow.maxRecordsPerBatch"  # 0 = no limit
 
 
 class BatchError(Exception):
@@ -376,10 +375,6 @@ def run_batch(
         workdir = Path(tmp)
         model_name, model_path, threshold = resolve_model(model_uri, workdir)
         spark, created = spark_session(master, workdir)
-        # One Arrow batch per partition, so that every article reaches the model whole: the
-        # page-level stage reads a page's lines together (partitions hold whole articles).
-        previous = spark.conf.get(ARROW_BATCH, None)
-        spark.conf.set(ARROW_BATCH, "0")
         try:
             if _output_exists(spark, output_path):
                 raise BatchError(f"{output_path}: output already exists; remove it or choose another")
@@ -387,10 +382,6 @@ def run_batch(
         finally:
             if created:
                 spark.stop()
-            elif previous is None:
-                spark.conf.unset(ARROW_BATCH)
-            else:
-                spark.conf.set(ARROW_BATCH, previous)
 
 
 def _run(
