@@ -144,14 +144,23 @@ def test_artifacts_are_logged_through_the_server(client, first, server, tmp_path
     evaluation = {a.path for a in client.list_artifacts(run_id, "evaluation")}
     assert {
         "evaluation/cv_predictions.csv",
+        "evaluation/per_fold.csv",
+        "evaluation/per_outlet.csv",
         "evaluation/confusion_relevance.png",
         "evaluation/confusion_event_type.png",
     } <= evaluation
 
     csv = Path(client.download_artifacts(run_id, "evaluation/cv_predictions.csv", str(tmp_path)))
     table = pd.read_csv(csv)
-    assert len(table) == client.get_run(run_id).data.metrics["cv_n_segments"]
-    assert {"fold", "doc_id", "seg_id", "gold_relevant", "score", "pred_relevant"} <= set(table.columns)
+    metrics = client.get_run(run_id).data.metrics
+    # Every held-out segment twice: in its page and alone.
+    assert (table["view"] == "page").sum() == metrics["cv_n_segments"]
+    assert (table["view"] == "lone").sum() == metrics["cv_lone_n_segments"] == metrics["cv_n_segments"]
+    assert {"fold", "view", "doc_id", "seg_id", "gold_relevant", "score", "pred_relevant"} <= set(
+        table.columns
+    )
+    per_fold = pd.read_csv(client.download_artifacts(run_id, "evaluation/per_fold.csv", str(tmp_path)))
+    assert per_fold["n_segments"].sum() == metrics["cv_n_segments"]
     png = Path(client.download_artifacts(run_id, "evaluation/confusion_relevance.png", str(tmp_path)))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The server proxied the uploads into its --artifacts-destination.
