@@ -60,11 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         texts.update(p.text for p in preds)
     wall = time.perf_counter() - start
     print(f"model {args.model}; {len(pages)} pages, {n} segments ({len(texts)} distinct)")
-    print(f"load {load:.2f} s; predict {wall:.1f} s: {n / wall:.0f} segments/s; peak RSS {peak_rss_mb():.0f} MB")
+    print(
+        f"load {load:.2f} s; predict {wall:.1f} s: {n / wall:.0f} segments/s; peak RSS {peak_rss_mb():.0f} MB"
+    )
     if args.cli_runs:
         exe = Path(sys.executable).parent / "nkdiplomacy"
         base = median_seconds([sys.executable, "-c", "import sklearn"], args.cli_runs)
-        cold = median_seconds([str(exe), "predict", str(ARTICLE), "--model", args.model, "--format", "jsonl"], args.cli_runs)
+        cold = median_seconds(
+            [str(exe), "predict", str(ARTICLE), "--model", args.model, "--format", "jsonl"], args.cli_runs
+        )
         print(f"import sklearn {base:.2f} s; cold `nkdiplomacy predict` {cold:.2f} s ({cold / base:.2f}x)")
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
     return 0

@@ -153,16 +153,17 @@ def real_sliver(tmp_path_factory):
     """Six KCNA stories and pages of four outlets from the real corpus, as one annotation file."""
     import json
 
-    keep, rows = set(), []
+    cap = {"kcna": 6, "abp": 2}  # pages per outlet; KCNA and four Western outlets at most
+    pages: dict[str, set[str]] = {}
+    rows = []
     for name in ("kcna.jsonl", "western.jsonl"):
         for line in (REPO / "data" / "annotations" / "real" / name).read_text().splitlines():
             rec = json.loads(line)
-            outlet_docs = {d for d in keep if d[0] == rec["outlet"]}
-            if (rec["outlet"], rec["doc_id"]) in keep or (
-                len(outlet_docs) < (6 if rec["source"] == "kcna" else 2)
-                and len({d[0] for d in keep} | {rec["outlet"]}) <= 5
-            ):
-                keep.add((rec["outlet"], rec["doc_id"]))
+            if rec["outlet"] not in pages and len(pages) == 5:
+                continue
+            kept = pages.setdefault(rec["outlet"], set())
+            if rec["doc_id"] in kept or len(kept) < cap[rec["source"]]:
+                kept.add(rec["doc_id"])
                 rows.append(line)
     path = tmp_path_factory.mktemp("sliver") / "real.jsonl"
     path.write_text("\n".join(rows) + "\n")

@@ -15,6 +15,7 @@ first line, then the body as scraped), and ``manifest.jsonl`` with each page's p
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
 import random
@@ -117,8 +118,6 @@ def kcna_pool(mirror: Path) -> tuple[list[Page], list[str]]:
 
 
 def _date(ms) -> str:
-    import datetime as dt
-
     if not isinstance(ms, (int, float)):
         return ""
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).date().isoformat()

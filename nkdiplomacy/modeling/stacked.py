@@ -170,13 +170,11 @@ class PageStackClassifier(SegmentClassifier):
         return make_estimator(self.base_family, **params)
 
     def _fit(self, inputs, relevant, event, weight):
-        from sklearn.model_selection import GroupKFold
-
         labels = np.array(label_space(), dtype=object)[np.where(relevant, event + 1, 0)]
         relevance = np.zeros(len(inputs))
         events = np.zeros((len(inputs), len(event_type_names())))
         groups = _fold_groups(inputs)
-        for train, held in GroupKFold(n_splits=self.inner_folds).split(inputs, groups=groups):
+        for train, held in self._inner_folds(groups):
             part = self._base().fit([inputs[i] for i in train], labels[train], sample_weight=weight[train])
             relevance[held], events[held] = part.score_segments([inputs[i] for i in held])
         self.base_ = self._base().fit(inputs, labels, sample_weight=weight)
@@ -189,11 +187,15 @@ class PageStackClassifier(SegmentClassifier):
                 events = self._oof_page_events(F, relevant, event, weight, groups)
             self.offsets_ = fit_event_offsets(events[on], event[on], weight[on])
 
-    def _oof_page_events(self, F, relevant, event, weight, groups) -> np.ndarray:
+    def _inner_folds(self, groups: list[str]):
+        """Page-grouped ``(train, held)`` index arrays of the inner cross-validation."""
         from sklearn.model_selection import GroupKFold
 
+        return GroupKFold(n_splits=self.inner_folds).split(np.zeros(len(groups)), groups=groups)
+
+    def _oof_page_events(self, F, relevant, event, weight, groups) -> np.ndarray:
         out = np.zeros((len(F), len(event_type_names())))
-        for train, held in GroupKFold(n_splits=self.inner_folds).split(F, groups=groups):
+        for train, held in self._inner_folds(groups):
             heads = LinearHeads(self.C, self.seed).fit(F[train], relevant[train], event[train], weight[train])
             out[held] = heads.score(F[held])[1]
         return out
