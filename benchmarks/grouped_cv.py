@@ -48,6 +48,8 @@ ROWS: dict[str, tuple[str, dict]] = {
     ),
     "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
+    "finetune": ("finetune.yaml", {}),
+    "encoder SetFit-style (2000 pairs)": ("encoder_setfit.yaml", {}),
 }
 MAIN = ("relevance_precision", "relevance_recall", "relevance_f1", "relevance_pr_auc")
 EVENT = ("event_accuracy", "event_macro_f1")

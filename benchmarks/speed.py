@@ -1,9 +1,12 @@
 """Speed of a model on real pages, as a user runs it: article by article, distinct segments counted.
 
     python benchmarks/speed.py [--model models/default] [--articles DIR ...] [--cli-runs 5]
+    python benchmarks/speed.py --abp-mirror MIRROR [--pages 480]   # unseen pages, >= 10,000 distinct lines
 
 Loads the model once, classifies every ``.txt`` page under the folders (default: the bundled real
-pages, ``data/raw/real``) with ``Classifier.classify_article``, and prints segments per second over
+pages, ``data/raw/real``; with ``--abp-mirror``, a seeded draw of Article-Bias-Prediction pages of
+any subject that are not in the corpus, written to a temporary folder) with
+``Classifier.classify_article``, and prints segments per second over
 all and over distinct segments, the load time and the peak resident memory (VmHWM) of this process;
 then the cold start of ``nkdiplomacy predict`` on one article against ``python -c "import sklearn"``
 (medians, same run). Writes nothing.
@@ -31,6 +34,31 @@ def peak_rss_mb() -> float:
     return float("nan")
 
 
+def draw_unseen_pages(mirror: Path, pages: int, out: Path, seed: int = 20261201) -> None:
+    """Write ``pages`` ABP articles (3-60 lines, any subject, none in ``data/raw/real``) to ``out``."""
+    import json
+    import random
+
+    sys.path.insert(0, str(ROOT / "training"))
+    from make_real_texts import git, git_dir, lines_of
+
+    mirror = git_dir(mirror)
+    corpus = {json.loads(line).get("doc_id") for line in (ROOT / "data/raw/real/manifest.jsonl").open()}
+    names = sorted(git(mirror, "ls-tree", "--name-only", "HEAD", "data/jsons/").decode().split())
+    random.Random(seed).shuffle(names)
+    seen, written = set(), 0
+    for name in names:
+        art = json.loads(git(mirror, "show", f"HEAD:{name}"))
+        lines = lines_of(f"{art.get('title') or ''}\n{art.get('content_original') or ''}")
+        if f"abp_{art['ID']}" in corpus or not 3 <= len(lines) <= 60 or lines[1] in seen:
+            continue
+        seen.add(lines[1])
+        (out / f"abp_{art['ID']}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written += 1
+        if written == pages:
+            return
+
+
 def median_seconds(cmd: list[str], runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -44,8 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
     ap.add_argument("--articles", nargs="+", type=Path, default=[ROOT / "data" / "raw" / "real"])
+    ap.add_argument("--abp-mirror", type=Path, help="draw unseen pages from this Article-Bias-Prediction mirror")
+    ap.add_argument("--pages", type=int, default=480, help="pages to draw with --abp-mirror")
     ap.add_argument("--cli-runs", type=int, default=5)
     args = ap.parse_args(argv)
+    if args.abp_mirror:
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="nkd-speed-"))
+        draw_unseen_pages(args.abp_mirror, args.pages, tmp)
+        args.articles = [tmp]
     import nkdiplomacy
 
     pages = sorted(p for folder in args.articles for p in folder.rglob("*.txt"))
