@@ -1,4 +1,5 @@
-"""Frozen MiniLM sentence embeddings (run with ONNX Runtime) and logistic-regression heads.
+"""Frozen MiniLM sentence embeddings (run with ONNX Runtime, or static token vectors distilled
+from it) and logistic-regression heads.
 
 With ``contrastive_epochs > 0`` the encoder is first tuned SetFit-style on
 pairs of training segments (same label: similar, different labels:
@@ -16,6 +17,7 @@ import numpy as np
 from nkdiplomacy.features import SegmentInput, shape_features
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
+from nkdiplomacy.modeling.static_encoder import STATIC_FILE, StaticEncoder
 
 
 def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -30,7 +32,8 @@ class EncoderClassifier(SegmentClassifier):
     Args:
         use_context: add the article around the segment.
         C: inverse regularisation strength of both heads.
-        precision: ``int8`` (dynamic quantisation) or ``fp32`` encoder.
+        precision: ``int8`` (dynamic quantisation) or ``fp32`` ONNX MiniLM, or ``static``: token
+            vectors distilled from MiniLM, averaged (model2vec-style; no transformer at prediction).
         max_length: tokens per text given to the encoder.
         contrastive_epochs: SetFit-style tuning epochs (0 keeps the encoder frozen).
         contrastive_pairs: pairs drawn per tuning epoch.
@@ -73,9 +76,10 @@ class EncoderClassifier(SegmentClassifier):
         return state
 
     @property
-    def encoder(self) -> OnnxEncoder:
+    def encoder(self) -> OnnxEncoder | StaticEncoder:
         if getattr(self, "encoder_", None) is None:
-            self.encoder_ = OnnxEncoder(self.encoder_dir_, self.max_length)
+            kind = StaticEncoder if (Path(self.encoder_dir_) / STATIC_FILE).exists() else OnnxEncoder
+            self.encoder_ = kind(self.encoder_dir_, self.max_length)
         return self.encoder_
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -135,8 +139,9 @@ class EncoderClassifier(SegmentClassifier):
     def _save_payload(self, path: Path) -> None:
         target = path / "encoder"
         target.mkdir(parents=True, exist_ok=True)
-        for name in (ONNX_FILE, TOKENIZER_FILE):
-            shutil.copyfile(Path(self.encoder_dir_) / name, target / name)
+        for name in (ONNX_FILE, STATIC_FILE, TOKENIZER_FILE):
+            if (Path(self.encoder_dir_) / name).exists():
+                shutil.copyfile(Path(self.encoder_dir_) / name, target / name)
         self.heads_.save(path)
 
     def _load_payload(self, path: Path) -> None:
