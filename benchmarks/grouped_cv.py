@@ -149,7 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     bad = [n for n in names if n not in ROWS]
     if bad:
         ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
-    os.chdir(ROOT)  # recipes name data files relative to the repository root
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
     results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
     results["machine"] = (
