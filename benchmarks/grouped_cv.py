@@ -157,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     bad = [n for n in names if n not in ROWS]
     if bad:
         ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
-    os.chdir(ROOT)  # recipes name data files relative to the repository root
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in names:

@@ -879,7 +879,6 @@ def main(argv: list[str] | None = None) -> int:
     bad = [f for f in families if f not in FAMILIES]
     if bad:
         parser.error(f"unknown family {bad[0]!r}; known: {', '.join(FAMILIES)}")
-    os.chdir(ROOT)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     t0 = time.perf_counter()
     report = {

@@ -137,13 +137,17 @@ def cmd_predict(args) -> int:
 
 # -- evaluate -----------------------------------------------------------------
 def cmd_evaluate(args) -> int:
+    from nkdiplomacy.bounds import UNIT
     from nkdiplomacy.dataset import DataError, read_annotations
-    from nkdiplomacy.modeling.evaluate import evaluate_scores
+    from nkdiplomacy.modeling.evaluate import evaluate_scores, seen_in_training
+    from nkdiplomacy.predict import ModelLoadError, resolve_model
 
+    if args.threshold is not None and (problem := UNIT.violation(args.threshold)):
+        raise CliError(f"--threshold: {problem}, got {args.threshold:g}")
     try:
         records = read_annotations(args.files)
-    except (DataError, FileNotFoundError) as exc:
-        raise CliError(str(exc).replace("[Errno 2] No such file or directory: ", "no such file: ")) from None
+    except DataError as exc:
+        raise CliError(str(exc)) from None
     real = [r for r in records if r.origin != "synthetic"]
     if len(real) < len(records):
         print(
@@ -152,7 +156,18 @@ def cmd_evaluate(args) -> int:
         )
     if not real:
         raise CliError("no real (non-synthetic) records to evaluate")
-    clf = _load_classifier(args.model, args.threshold)
+    try:
+        folder = resolve_model(args.model)
+    except ModelLoadError as exc:
+        raise CliError(str(exc)) from None
+    clf = _load_classifier(str(folder), args.threshold)
+    pages = {r.doc_id for r in real}
+    if seen := seen_in_training(folder, pages):
+        print(
+            f"{PROG}: warning: {len(seen)} of {len(pages)} evaluated pages were in the model's training data; "
+            "these scores are not held-out",
+            file=sys.stderr,
+        )
     from nkdiplomacy.features import grouped_inputs
 
     inputs = grouped_inputs([r.doc_id for r in real], [r.seg_id for r in real], [r.text for r in real])
@@ -165,20 +180,24 @@ def cmd_evaluate(args) -> int:
     else:
         from nkdiplomacy.render import metrics_table
 
-        metrics_table(metrics, title=f"{clf.source} on {', '.join(args.files)}")
+        metrics_table(metrics, title=f"{args.model or folder} on {', '.join(args.files)}")
     return 0
 
 
 # -- train --------------------------------------------------------------------
 def _parse_set(items: list[str]) -> dict:
+    """``--set KEY=VALUE`` items as dotted keys and YAML values."""
     import yaml
 
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CliError(f"--set takes KEY=VALUE, got {item!r}")
-        out[key] = yaml.safe_load(value)
+        if not sep or not key or "" in key.split("."):
+            raise CliError(f"--set: takes KEY=VALUE with a dotted KEY, got {item!r}")
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise CliError(f"--set {key}: not a valid YAML value ({str(exc).splitlines()[0]})") from None
     return out
 
 
@@ -194,8 +213,8 @@ def cmd_train(args) -> int:
 
     try:
         result = train(cfg, config_path=args.config, save_to=args.save_model)
-    except (DataError, FileNotFoundError) as exc:
-        raise CliError(str(exc)) from None
+    except DataError as exc:
+        raise CliError(f"{exc} (data.files of {args.config})") from None
     print(f"run {result.run_id}  model {result.model_uri}")
     if result.registered_version:
         state = "now champion" if result.promoted else "champion unchanged"

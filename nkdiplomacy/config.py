@@ -1,45 +1,55 @@
 """Training recipes: YAML files validated into typed dataclasses.
 
 A recipe names the model family, its hyper-parameters, the data files, the
-seed and the MLflow experiment. Unknown keys and wrong types are errors that
-name the key, so a typo never silently falls back to a default.
+seed and the MLflow experiment. Unknown keys, wrong types, empty strings or
+lists and numbers out of bounds are errors that name the key, so a typo never
+silently falls back to a default. Data paths in a recipe file are relative to
+that file's folder; paths given as overrides (``--set``) are used as given.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, UNIT, Bound
 from nkdiplomacy.modeling import FAMILIES
+
+_REPO = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(ValueError):
     """An invalid recipe; the message names the file and the key."""
 
 
+def _bounded(default: float, bound: Bound) -> Any:
+    """A numeric field whose value must lie within ``bound``."""
+    return field(default=default, metadata={"bound": bound})
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """Annotation files. Real and seed records are evaluated; synthetic ones only train."""
 
+    # Default: the annotation files of this source checkout.
     files: list[str] = field(
         default_factory=lambda: [
-            "data/annotations/seed.jsonl",
-            "data/annotations/real/kcna.jsonl",
-            "data/annotations/real/western.jsonl",
-            "data/annotations/synthetic.jsonl",
+            str(_REPO / "data" / "annotations" / name)
+            for name in ("seed.jsonl", "real/kcna.jsonl", "real/western.jsonl", "synthetic.jsonl")
         ]
     )
     # Real records keep at least this share of the total training weight.
-    min_real_weight_share: float = 0.5
+    min_real_weight_share: float = _bounded(0.5, UNIT)
     # Use at most this many synthetic documents (0 = all); for quick recipes and tests.
-    max_synthetic_docs: int = 0
+    max_synthetic_docs: int = _bounded(0, NON_NEGATIVE)
     # Also train on every segment alone (a one-line article), at this weight relative to its page
     # view (0 = off), so that lone sentences are judged as they are in training.
-    lone_view_weight: float = 0.0
+    lone_view_weight: float = _bounded(0.0, NON_NEGATIVE)
 
 
 @dataclass(frozen=True)
@@ -49,8 +59,8 @@ class CVConfig:
     # "source": seed pages, KCNA and groups of outlets each held out whole; "story": KCNA split by
     # story; "article": leave one page out.
     scheme: str = "source"
-    outlet_groups: int = 5
-    kcna_folds: int = 5
+    outlet_groups: int = _bounded(5, AT_LEAST_ONE)
+    kcna_folds: int = _bounded(5, AT_LEAST_ONE)
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,10 @@ class TrainConfig:
 
     name: str
     family: str
-    seed: int = 13
+    seed: int = _bounded(13, Bound(0, 2**32 - 1))
     use_context: bool = True
     # Folds to run (0 = all folds of the scheme); smaller only for smoke tests.
-    max_folds: int = 0
+    max_folds: int = _bounded(0, NON_NEGATIVE)
     model: dict[str, Any] = field(default_factory=dict)
     data: DataConfig = field(default_factory=DataConfig)
     cv: CVConfig = field(default_factory=CVConfig)
@@ -120,9 +130,26 @@ def _type_name(tp: Any) -> str:
     return str(tp).replace("typing.", "")
 
 
-def _build(cls: type, raw: Any, where: str, prefix: str = "") -> Any:
+def _violation(value: Any, bound: Bound | None) -> str | None:
+    """Why a number is out of ``bound``; ``None`` when it is within, or is no number."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return bound.violation(value) if bound is not None and numeric else None
+
+
+def _problem(value: Any, bound: Bound | None) -> str | None:
+    """Why a well-typed recipe value is unacceptable: an empty string or list, or out of ``bound``."""
+    if isinstance(value, (str, list)) and not (value.strip() if isinstance(value, str) else value):
+        return "must not be empty"
+    return _violation(value, bound)
+
+
+def _require_mapping(raw: Any, where: str, key: str) -> None:
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where}: '{prefix or 'top level'}' must be a mapping")
+        raise ConfigError(f"{where}: '{key or 'top level'}' must be a mapping")
+
+
+def _build(cls: type, raw: Any, where: str, prefix: str = "") -> Any:
+    _require_mapping(raw, where, prefix.rstrip("."))
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     for key in raw:
@@ -141,20 +168,26 @@ def _build(cls: type, raw: Any, where: str, prefix: str = "") -> Any:
             raise ConfigError(
                 f"{where}: key '{prefix}{f.name}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
             )
+        elif problem := _problem(value, f.metadata.get("bound")):
+            raise ConfigError(f"{where}: key '{prefix}{f.name}' {problem}, got {value!r}")
         elif tp is float:
             value = float(value)
         kwargs[f.name] = value
     return cls(**kwargs)
 
 
-def parse_config(raw: Any, where: str = "<config>") -> TrainConfig:
-    """Validate a parsed YAML mapping into a :class:`TrainConfig`."""
-    cfg = _build(TrainConfig, raw, where)
-    if cfg.family not in FAMILIES:
-        raise ConfigError(f"{where}: key 'family' must be one of {', '.join(FAMILIES)}, got {cfg.family!r}")
-    from nkdiplomacy.modeling import estimator_class  # light: no heavy imports
+def _one_of(where: str, key: str, value: str, choices: typing.Iterable[str]) -> None:
+    choices = tuple(choices)
+    if value not in choices:
+        raise ConfigError(f"{where}: key '{key}' must be one of {', '.join(choices)}, got {value!r}")
 
-    params = estimator_class(cfg.family).default_params()
+
+def _check_model(cfg: TrainConfig, where: str) -> None:
+    """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds."""
+    from nkdiplomacy.modeling import estimator_class
+
+    cls = estimator_class(cfg.family)
+    params = cls.default_params()
     for key, value in cfg.model.items():
         if key not in params:
             raise ConfigError(
@@ -166,41 +199,91 @@ def parse_config(raw: Any, where: str = "<config>") -> TrainConfig:
             raise ConfigError(
                 f"{where}: key 'model.{key}' must be {expected.__name__}, got {type(value).__name__} {value!r}"
             )
+        if problem := _violation(value, cls.param_bounds.get(key)):
+            raise ConfigError(f"{where}: key 'model.{key}' {problem}, got {value!r}")
+
+
+def champion_metrics() -> tuple[str, ...]:
+    """The cross-validated metrics that may pick the ``champion`` (higher is better)."""
+    from nkdiplomacy.modeling.evaluate import SUMMARY_METRICS
+
+    return tuple(f"cv_{view}{name}" for view in ("", "lone_") for name in SUMMARY_METRICS)
+
+
+def parse_config(raw: Any, where: str = "<config>") -> TrainConfig:
+    """Validate a parsed YAML mapping into a :class:`TrainConfig`."""
     from nkdiplomacy.splits import SCHEMES
 
-    if cfg.cv.scheme not in SCHEMES:
-        raise ConfigError(
-            f"{where}: key 'cv.scheme' must be one of {', '.join(SCHEMES)}, got {cfg.cv.scheme!r}"
-        )
-    if cfg.cv.outlet_groups < 1 or cfg.cv.kcna_folds < 1:
-        raise ConfigError(f"{where}: keys 'cv.outlet_groups' and 'cv.kcna_folds' must be at least 1")
-    if cfg.data.lone_view_weight < 0:
-        raise ConfigError(f"{where}: key 'data.lone_view_weight' must be 0 or more")
-    if not 0.0 <= cfg.data.min_real_weight_share <= 1.0:
-        raise ConfigError(f"{where}: key 'data.min_real_weight_share' must be between 0 and 1")
+    cfg = _build(TrainConfig, raw, where)
+    _one_of(where, "family", cfg.family, FAMILIES)
+    _check_model(cfg, where)
+    _one_of(where, "cv.scheme", cfg.cv.scheme, SCHEMES)
+    _one_of(where, "mlflow.champion_metric", cfg.mlflow.champion_metric, champion_metrics())
     return cfg
+
+
+def _read_yaml(path: Path) -> Any:
+    """A recipe file's YAML, or a one-line :class:`ConfigError` naming the file."""
+    import yaml
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a recipe file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if b"\0" in data:
+        raise ConfigError(f"{path}: a binary file, not a YAML recipe")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
+
+
+def _resolve_data_files(raw: dict, folder: Path) -> None:
+    """Make the recipe's data paths relative to its folder (absolute ones stay as they are)."""
+    data = raw.get("data")
+    files = data.get("files") if isinstance(data, dict) else None
+    if isinstance(files, list):
+        data["files"] = [os.path.normpath(folder / f) if isinstance(f, str) else f for f in files]
+
+
+def _override(raw: dict, dotted: str, value: Any, where: str) -> None:
+    node = raw
+    *parents, leaf = dotted.split(".")
+    for depth, key in enumerate(parents, start=1):
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(
+                f"{where}: key '{'.'.join(parents[:depth])}' is {type(node).__name__} {node!r}, "
+                f"not a mapping: cannot set '{dotted}'"
+            )
+    node[leaf] = value
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Read and validate a recipe file; ``overrides`` maps dotted keys to values.
 
-    Raises:
-        ConfigError: on unreadable YAML, an unknown key or a wrong type.
-    """
-    import yaml
+    Data paths in the file are resolved against its folder; ``data.files`` given as an
+    override is taken as given (relative to the current folder).
 
+    Raises:
+        ConfigError: on an unreadable file or YAML, an unknown key, a wrong type or a value out of bounds.
+    """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    raw = raw or {}
+    where = str(path)
+    raw = _read_yaml(path)
+    raw = {} if raw is None else raw
+    _require_mapping(raw, where, "")
+    _resolve_data_files(raw, path.parent)
     for dotted, value in (overrides or {}).items():
-        node = raw
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
-    return parse_config(raw, str(path))
+        _override(raw, dotted, value, where)
+    return parse_config(raw, where)

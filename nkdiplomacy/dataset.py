@@ -61,14 +61,36 @@ def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
     return Annotation(doc_id, seg_id, text, relevant, event_type, origin, *(rec.get(k) for k in PROVENANCE))
 
 
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a JSON Lines file") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _parse(line: str, where: str) -> object:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: malformed JSON ({exc.msg})") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply") from None
+
+
 def read_annotations(paths: str | Path | Iterable[str | Path]) -> list[Annotation]:
     """Read and validate JSON Lines annotation files.
 
     Raises:
-        DataError: naming the file and line of the first bad record: malformed
-            JSON, missing or empty ``text``, unknown ``event_type``, ``relevant``
-            and ``event_type`` that disagree, or a duplicate ``(doc_id, seg_id)``.
-        FileNotFoundError: when a file does not exist.
+        DataError: naming the file that is missing, a folder or unreadable, or the file and line of
+            the first bad record: malformed or too deeply nested JSON, missing or empty ``text``,
+            unknown ``event_type``, ``relevant`` and ``event_type`` that disagree, or a duplicate
+            ``(doc_id, seg_id)``.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
@@ -76,19 +98,11 @@ def read_annotations(paths: str | Path | Iterable[str | Path]) -> list[Annotatio
     records: list[Annotation] = []
     seen: dict[tuple[str, int], str] = {}
     for path in map(Path, paths):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        for lineno, line in enumerate(lines, start=1):
+        for lineno, line in enumerate(_read_lines(path), start=1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: malformed JSON ({exc.msg})") from None
-            ann = _check(rec, where, known)
+            ann = _check(_parse(line, where), where, known)
             key = (ann.doc_id, ann.seg_id)
             if key in seen:
                 raise DataError(f"{where}: duplicate (doc_id, seg_id) {key}, first at {seen[key]}")

@@ -48,10 +48,12 @@ def _native_folder(folder: Path) -> Path:
 
 
 def _download(uri: str) -> Path:
+    from nkdiplomacy.tracking import existing_tracking_uri, tracking_uri
+
+    if uri.startswith(("models:/", "runs:/")) and existing_tracking_uri() is None:
+        raise ModelLoadError(f"{uri}: no MLflow tracking store is configured (set MLFLOW_TRACKING_URI)")
     try:
         import mlflow
-
-        from nkdiplomacy.tracking import tracking_uri
 
         mlflow.set_tracking_uri(tracking_uri())
         return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri))

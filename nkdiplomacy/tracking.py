@@ -14,9 +14,20 @@ from pathlib import Path
 CHAMPION = "champion"
 
 
+LOCAL_STORE = "mlflow.db"
+
+
+def existing_tracking_uri() -> str | None:
+    """``MLFLOW_TRACKING_URI`` if set, else the local SQLite store if it exists; ``None`` creates nothing."""
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    local = Path.cwd() / LOCAL_STORE
+    return f"sqlite:///{local}" if local.is_file() else None
+
+
 def tracking_uri() -> str:
-    """``MLFLOW_TRACKING_URI`` if set, else the local SQLite store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / 'mlflow.db'}"
+    """``MLFLOW_TRACKING_URI`` if set, else the local SQLite store (created on first use)."""
+    return existing_tracking_uri() or f"sqlite:///{Path.cwd() / LOCAL_STORE}"
 
 
 def setup(experiment: str) -> str:

@@ -6,11 +6,12 @@ import json
 import shutil
 
 import pytest
-from conftest import RAW, SEED, run_cli
+from conftest import RAW, REPO, SEED, run_cli
 
 from nkdiplomacy.render import csv_columns
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
+REAL = REPO / "data" / "annotations" / "real"
 
 
 def lines(result):
@@ -193,3 +194,95 @@ def test_train_with_a_bad_config_key_is_one_line_error(tmp_path):
     result = run_cli("train", "--config", str(cfg), cwd=tmp_path)
     assert_one_line_error(result, "model.C")
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def assert_only_error(result, *names):
+    """Exit status 1 and standard error is exactly one ``nkdiplomacy: error:`` line naming ``names``."""
+    assert_one_line_error(result, *names)
+    assert len(stderr(result).splitlines()) == 1, stderr(result)
+
+
+def assert_no_mlflow_store(folder):
+    assert not [name for name in ("mlflow.db", "mlruns", "mlartifacts") if (folder / name).exists()]
+
+
+def test_evaluate_refuses_a_folder_as_the_labeled_file(tmp_path):
+    assert_only_error(run_cli("evaluate", str(tmp_path)), f"{tmp_path}: is a folder")
+
+
+def test_evaluate_reports_deeply_nested_json_as_one_line(tmp_path):
+    bad = tmp_path / "deep.jsonl"
+    bad.write_text(SEED.read_text().splitlines()[0] + "\n" + "[" * 100_000 + "\n")
+    assert_only_error(run_cli("evaluate", str(bad)), f"{bad}:2: JSON nested too deeply")
+
+
+@pytest.mark.parametrize("threshold", ["2", "-1", "nan"])
+def test_evaluate_threshold_outside_unit_interval_is_an_error(threshold):
+    result = run_cli("evaluate", str(SEED), "--threshold", threshold)
+    assert_only_error(result, "--threshold: must be between 0 and 1")
+
+
+def test_evaluate_warns_when_evaluated_pages_were_in_the_training_data(trained_model_dir, tmp_path):
+    seen = run_cli("evaluate", str(SEED), "--model", str(trained_model_dir), "--json")
+    assert seen.returncode == 0, stderr(seen)
+    warning = "nkdiplomacy: warning: 5 of 5 evaluated pages were in the model's training data; these scores"
+    assert stderr(seen).splitlines() == [f"{warning} are not held-out"]
+    held_out = tmp_path / "kcna.jsonl"
+    held_out.write_text("\n".join((REAL / "kcna.jsonl").read_text().splitlines()[:40]) + "\n")
+    unseen = run_cli("evaluate", str(held_out), "--model", str(trained_model_dir), "--json")
+    assert unseen.returncode == 0 and stderr(unseen) == "", stderr(unseen)
+
+
+def test_trained_model_records_its_training_data_digest_and_doc_ids(trained_model_dir):
+    manifest = json.loads((trained_model_dir / "artifacts" / "model" / "manifest.json").read_text())
+    data = manifest["training_data"]
+    assert len(data["digest"]) == 64 and data["n_records"] > 0
+    assert data["doc_ids"] == sorted(data["doc_ids"]) and len(set(data["doc_ids"])) == len(data["doc_ids"])
+    assert {json.loads(x)["doc_id"] for x in SEED.read_text().splitlines()} <= set(data["doc_ids"])
+
+
+@pytest.mark.parametrize("uri", ["models:/nk-diplomacy-segments@champion", "runs:/0123456789abcdef/model"])
+def test_model_uri_without_a_tracking_store_is_one_line_error_and_creates_nothing(uri, tmp_path):
+    for command in (["predict", str(ARTICLE)], ["evaluate", str(SEED)]):
+        result = run_cli(*command, "--model", uri, cwd=tmp_path)
+        assert_only_error(result, f"{uri}: no MLflow tracking store is configured (set MLFLOW_TRACKING_URI)")
+        assert_no_mlflow_store(tmp_path)
+
+
+TINY_RECIPE = b"name: r\nfamily: tfidf\nmax_folds: 1\ncv: {scheme: article}\n"
+
+
+@pytest.mark.parametrize(
+    "recipe, args, names",
+    [
+        (None, [], ["recipe.yaml: is a folder"]),
+        (b"\x00\x01\x02", [], ["recipe.yaml: a binary file"]),
+        ("name: caf\u00e9\n".encode("latin-1"), [], ["recipe.yaml: not UTF-8 text"]),
+        (TINY_RECIPE, ["--set", "name.x=1"], ["key 'name' is str 'r', not a mapping: cannot set 'name.x'"]),
+        (b"- 1\n- 2\n", ["--set", "seed=1"], ["'top level' must be a mapping"]),
+        (TINY_RECIPE, ["--set", "model.C=-1"], ["key 'model.C' must be greater than 0"]),
+        (TINY_RECIPE, ["--set", "data.files=[]"], ["key 'data.files' must not be empty"]),
+        (TINY_RECIPE, ["--set", "model.threshold=2"], ["key 'model.threshold' must be between 0 and 1"]),
+        (TINY_RECIPE, ["--set", "max_folds=-3"], ["key 'max_folds' must be 0 or more"]),
+        (TINY_RECIPE, ["--set", "model.max_features=-5"], ["key 'model.max_features' must be 1 or more"]),
+        (TINY_RECIPE, ["--set", "mlflow.champion_metric=f1"], ["key 'mlflow.champion_metric' must be one of"]),
+        (TINY_RECIPE, ["--set", "name=''"], ["key 'name' must not be empty"]),
+        (TINY_RECIPE + b"data: {files: [../missing.jsonl]}\n", [],
+         ["missing.jsonl: no such file (data.files of ", "recipe.yaml)"]),
+        (TINY_RECIPE, ["--set", "data.files=[nope.jsonl]"], ["nope.jsonl: no such file"]),
+        (TINY_RECIPE, ["--set", f"data.files=[{SEED.parent}]"], [f"{SEED.parent}: is a folder"]),
+        (TINY_RECIPE + b"data: {files: [bad.jsonl]}\n", [], ["bad.jsonl:1: a record must be a JSON object"]),
+    ],
+    ids=["folder", "binary", "latin-1", "set-under-scalar", "set-on-list", "negative-C", "no-files",
+         "threshold", "max-folds", "max-features", "champion-metric", "empty-name", "missing-data-file",
+         "missing-override-file", "folder-as-data-file", "bad-record"],
+)  # fmt: skip
+def test_train_bad_input_is_one_line_error_and_leaves_no_mlflow_store(tmp_path, recipe, args, names):
+    (tmp_path / "bad.jsonl").write_text("[1]\n")
+    config = tmp_path / "recipe.yaml"
+    config.mkdir() if recipe is None else config.write_bytes(recipe)
+    work = tmp_path / "work"
+    work.mkdir()
+    result = run_cli("train", "--config", str(config), *args, cwd=work)
+    assert_only_error(result, *names)
+    assert_no_mlflow_store(work)

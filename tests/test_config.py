@@ -1,17 +1,20 @@
+from pathlib import Path
+
 import pytest
 from conftest import REPO
 
 from nkdiplomacy.config import ConfigError, load_config, parse_config
-from nkdiplomacy.modeling import FAMILIES
+from nkdiplomacy.modeling import FAMILIES, estimator_class
 
 BASE = {"name": "t", "family": "tfidf"}
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
-def test_every_shipped_recipe_is_valid(path):
+def test_every_shipped_recipe_is_valid_and_finds_its_data_from_any_folder(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     cfg = load_config(path)
     assert cfg.family in FAMILIES
-    assert all((REPO / f).exists() for f in cfg.data.files)
+    assert all(Path(f).is_file() for f in cfg.data.files)
 
 
 @pytest.mark.parametrize(
@@ -28,12 +31,37 @@ def test_every_shipped_recipe_is_valid(path):
         ({**BASE, "family": "svm"}, "key 'family' must be one of tfidf, encoder, finetune"),
         ({"family": "tfidf"}, "missing key 'name'"),
         ({**BASE, "data": {"min_real_weight_share": 1.5}}, "between 0 and 1"),
+        ({**BASE, "model": {"C": -1.0}}, "key 'model.C' must be greater than 0, got -1.0"),
+        ({**BASE, "model": {"C": float("nan")}}, "key 'model.C' must be greater than 0"),
+        ({**BASE, "model": {"threshold": 2}}, "key 'model.threshold' must be between 0 and 1, got 2"),
+        ({**BASE, "model": {"max_features": -5}}, "key 'model.max_features' must be 1 or more, got -5"),
+        (
+            {**BASE, "family": "stacked", "model": {"inner_folds": 1}},
+            "key 'model.inner_folds' must be 2 or more",
+        ),
+        ({**BASE, "max_folds": -3}, "key 'max_folds' must be 0 or more, got -3"),
+        ({**BASE, "cv": {"kcna_folds": 0}}, "key 'cv.kcna_folds' must be 1 or more, got 0"),
+        ({**BASE, "data": {"files": []}}, "key 'data.files' must not be empty"),
+        ({**BASE, "name": ""}, "key 'name' must not be empty"),
+        ({**BASE, "name": "  "}, "key 'name' must not be empty"),
+        (
+            {**BASE, "mlflow": {"champion_metric": "cv_relevence_f1"}},
+            "key 'mlflow.champion_metric' must be one of",
+        ),
+        ([BASE], "'top level' must be a mapping"),
     ],
 )
 def test_invalid_recipe_names_the_key(raw, message):
     with pytest.raises(ConfigError, match="^recipe.yaml: ") as err:
         parse_config(raw, "recipe.yaml")
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_bounds_are_declared_for_the_family_s_own_parameters(family):
+    cls = estimator_class(family)
+    assert set(cls.param_bounds) <= set(cls.default_params())
+    assert all(b.violation(cls.default_params()[k]) is None for k, b in cls.param_bounds.items())
 
 
 def test_int_is_accepted_where_float_is_expected():
@@ -45,6 +73,59 @@ def test_overrides_set_dotted_keys(tmp_path):
     path.write_text("name: r\nfamily: tfidf\n")
     cfg = load_config(path, {"data.max_synthetic_docs": 3, "model.C": 0.5, "seed": 7})
     assert (cfg.data.max_synthetic_docs, cfg.model["C"], cfg.seed) == (3, 0.5, 7)
+
+
+def test_override_under_a_scalar_names_the_scalar_key(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: r\nfamily: tfidf\n")
+    with pytest.raises(
+        ConfigError, match=f"^{path}: key 'name' is str 'r', not a mapping: cannot set 'name.x'$"
+    ):
+        load_config(path, {"name.x": 1})
+
+
+def test_override_on_a_recipe_that_is_a_list_is_one_line_error(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("- name: r\n  family: tfidf\n")
+    with pytest.raises(ConfigError, match=f"^{path}: 'top level' must be a mapping$"):
+        load_config(path, {"seed": 1})
+
+
+def test_recipe_data_paths_are_relative_to_the_recipe_folder(tmp_path, monkeypatch):
+    (tmp_path / "recipes").mkdir()
+    path = tmp_path / "recipes" / "r.yaml"
+    path.write_text(f"name: r\nfamily: tfidf\ndata:\n  files: [../data/a.jsonl, {tmp_path / 'b.jsonl'}]\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_config("recipes/r.yaml").data.files == ["data/a.jsonl", str(tmp_path / "b.jsonl")]
+    monkeypatch.chdir(REPO)
+    assert load_config(path).data.files == [str(tmp_path / "data" / "a.jsonl"), str(tmp_path / "b.jsonl")]
+
+
+def test_data_files_given_as_override_are_relative_to_the_current_folder(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: r\nfamily: tfidf\ndata:\n  files: [a.jsonl]\n")
+    assert load_config(path, {"data.files": ["data/x.jsonl"]}).data.files == ["data/x.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (None, "is a folder, not a recipe file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a binary file, not a YAML recipe"),
+        ("name: caf\u00e9\nfamily: tfidf\n".encode("latin-1"), "not UTF-8 text"),
+        (b"[" * 100_000, "not valid YAML"),
+    ],
+    ids=["folder", "binary", "latin-1", "deeply-nested"],
+)
+def test_config_that_is_not_a_yaml_text_file_is_one_line_error(tmp_path, content, reason):
+    path = tmp_path / "recipe.yaml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError, match=f"^{path}: {reason}") as err:
+        load_config(path)
+    assert "\n" not in str(err.value)
 
 
 def test_unreadable_yaml_is_one_line_error(tmp_path):

@@ -1,6 +1,7 @@
 """Training tracked in a real local MLflow store (SQLite), reproducibility and weighting."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 
-from nkdiplomacy.config import load_config
+from nkdiplomacy.config import champion_metrics, load_config
 from nkdiplomacy.modeling.train import (
     cross_validate,
     estimator_params,
@@ -51,6 +52,7 @@ def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_stor
     assert run.data.params["family"] == "tfidf" and run.data.params["seed"] == "13"
     assert 0.0 <= run.data.metrics["cv_relevance_f1"] <= 1.0
     assert "cv_event_macro_f1" in run.data.metrics and "model_size_mb" in run.data.metrics
+    assert set(champion_metrics()) <= set(result.metrics)  # every allowed champion_metric is logged
     assert run.data.tags["mlflow.source.git.commit"]
     assert run.data.tags["version.scikit-learn"]
     children = client.search_runs(
@@ -143,6 +145,32 @@ def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
         [sys.executable, "-m", "mlflow", "run", str(REPO / "training"), "-e", "train", "-P", f"config={recipe}",
          "--env-manager", "local", "--experiment-name", "nkdiplomacy"],
         env=env, capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "cv_relevance_f1=" in result.stdout
+
+
+def test_training_script_runs_from_another_folder_with_data_relative_to_the_recipe(tmp_path):
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "recipes").mkdir()
+    shutil.copy(SEED, project / "data" / "seed.jsonl")
+    shutil.copy(SYNTHETIC, project / "data" / "synthetic.jsonl")
+    raw = {
+        "name": "moved",
+        "family": "tfidf",
+        "max_folds": 1,
+        "cv": {"scheme": "article"},
+        "data": {"files": ["../data/seed.jsonl", "../data/synthetic.jsonl"], "max_synthetic_docs": 4},
+        "mlflow": {"register": False},
+    }
+    (project / "recipes" / "moved.yaml").write_text(yaml.safe_dump(raw))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = local_env(MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    result = subprocess.run(
+        [sys.executable, str(REPO / "training" / "train.py"), "--config", "../project/recipes/moved.yaml"],
+        env=env, capture_output=True, text=True, cwd=elsewhere, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cv_relevance_f1=" in result.stdout

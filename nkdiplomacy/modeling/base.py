@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from nkdiplomacy.bounds import UNIT, Bound
 from nkdiplomacy.features import SegmentInput, as_inputs
 from nkdiplomacy.labels import event_type_names
 
@@ -39,6 +40,8 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator):
     """Base class: subclasses implement ``_fit``, ``_score`` and the payload save/load."""
 
     family: ClassVar[str] = ""
+    # Bounds of numeric hyper-parameters, checked when a recipe is loaded; families extend them.
+    param_bounds: ClassVar[dict[str, Bound]] = {"threshold": UNIT}
 
     @classmethod
     def default_params(cls) -> dict[str, Any]:

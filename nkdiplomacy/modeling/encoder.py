@@ -11,9 +11,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, shape_features
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
@@ -44,6 +46,14 @@ class EncoderClassifier(SegmentClassifier):
     """
 
     family = "encoder"
+    param_bounds: ClassVar[dict[str, Bound]] = {
+        **SegmentClassifier.param_bounds,
+        "C": POSITIVE,
+        "max_length": AT_LEAST_ONE,
+        "contrastive_epochs": NON_NEGATIVE,
+        "contrastive_pairs": NON_NEGATIVE,
+        "learning_rate": POSITIVE,
+    }
 
     def __init__(
         self,

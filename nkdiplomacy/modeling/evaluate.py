@@ -8,11 +8,29 @@ in gold or predictions, and per-type F1.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.records import Annotation
+
+# The manifest key under which a trained model records its training data.
+TRAINING_DATA = "training_data"
+
+# The pooled summary metrics (higher is better); per-type ``event_f1_<type>`` come besides.
+SUMMARY_METRICS = (
+    "relevance_precision",
+    "relevance_recall",
+    "relevance_f1",
+    "relevance_pr_auc",
+    "event_accuracy",
+    "event_macro_f1",
+)
 
 
 def relevance_metrics(
@@ -78,3 +96,21 @@ def confusion_figure(gold: Sequence[str], pred: Sequence[str], labels: Sequence[
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def training_data_summary(records: Sequence[Annotation]) -> dict:
+    """What a model was fit on, for its manifest: a digest of the records and their sorted doc ids."""
+    rows = json.dumps([dataclasses.astuple(r) for r in records], ensure_ascii=False)
+    return {
+        "digest": hashlib.sha256(rows.encode("utf-8")).hexdigest(),
+        "n_records": len(records),
+        "doc_ids": sorted({r.doc_id for r in records}),
+    }
+
+
+def seen_in_training(model_folder: Path, doc_ids: set[str]) -> set[str]:
+    """The ``doc_ids`` the model at ``model_folder`` was trained on (none known: empty)."""
+    from nkdiplomacy.modeling.base import MANIFEST
+
+    manifest = json.loads((Path(model_folder) / MANIFEST).read_text(encoding="utf-8"))
+    return doc_ids & set(manifest.get(TRAINING_DATA, {}).get("doc_ids", []))

@@ -9,9 +9,11 @@ with its context (title, previous and next segment) as a second text.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput
 from nkdiplomacy.modeling.base import SegmentClassifier, label_space
 
@@ -36,6 +38,14 @@ class FinetuneClassifier(SegmentClassifier):
     """
 
     family = "finetune"
+    param_bounds: ClassVar[dict[str, Bound]] = {
+        **SegmentClassifier.param_bounds,
+        "epochs": POSITIVE,
+        "learning_rate": POSITIVE,
+        "batch_size": AT_LEAST_ONE,
+        "max_length": AT_LEAST_ONE,
+        "weight_decay": NON_NEGATIVE,
+    }
 
     def __init__(
         self,

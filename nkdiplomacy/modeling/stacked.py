@@ -15,9 +15,11 @@ import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from nkdiplomacy.bounds import NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, shape_features
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier, label_space
@@ -138,6 +140,12 @@ class PageStackClassifier(SegmentClassifier):
     """
 
     family = "stacked"
+    param_bounds: ClassVar[dict[str, Bound]] = {
+        **SegmentClassifier.param_bounds,
+        "window": NON_NEGATIVE,
+        "inner_folds": Bound(2),
+        "C": POSITIVE,
+    }
 
     def __init__(
         self,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from scipy import sparse
 
+from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, mask_names, shape_features
 from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
 
@@ -26,6 +28,12 @@ class TfidfClassifier(SegmentClassifier):
     """
 
     family = "tfidf"
+    param_bounds: ClassVar[dict[str, Bound]] = {
+        **SegmentClassifier.param_bounds,
+        "C": POSITIVE,
+        "context_weight": NON_NEGATIVE,
+        "max_features": AT_LEAST_ONE,
+    }
 
     def __init__(
         self,

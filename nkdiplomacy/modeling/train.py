@@ -1,6 +1,7 @@
 """The trainer: a thin loop over well-named pieces.
 
-``train(cfg)`` loads the annotations, runs cross-validation over the real
+``train(cfg)`` loads and validates the annotations (before any MLflow call, so
+that bad data leaves no store behind), runs cross-validation over the real
 pages grouped by source (:mod:`nkdiplomacy.splits`; synthetic pages only ever train),
 logs everything to MLflow, fits the final model on all data, logs it as a
 pyfunc model, registers it and moves the ``champion`` alias when it wins.
@@ -25,7 +26,12 @@ from nkdiplomacy.features import SegmentInput, grouped_inputs, lone_input
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling import make_estimator
 from nkdiplomacy.modeling.base import OFF_TOPIC
-from nkdiplomacy.modeling.evaluate import confusion_figure, evaluate_scores
+from nkdiplomacy.modeling.evaluate import (
+    TRAINING_DATA,
+    confusion_figure,
+    evaluate_scores,
+    training_data_summary,
+)
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.splits import grouped_folds
 
@@ -249,14 +255,17 @@ def train(
         cfg: the validated recipe.
         config_path: the recipe file, logged as an artifact.
         save_to: also write the final model as an MLflow model folder here (e.g. ``models/default``).
+
+    Raises:
+        DataError: a data file missing, unreadable or with a bad record, before anything is tracked.
     """
     import mlflow
 
     from nkdiplomacy import tracking
     from nkdiplomacy.pyfunc import log_pyfunc, save_pyfunc
 
-    tracking.setup(cfg.mlflow.experiment)
     ds = load_training_data(cfg)
+    tracking.setup(cfg.mlflow.experiment)
     params = estimator_params(cfg)
     with mlflow.start_run(run_name=cfg.name) as run:
         mlflow.set_tags({**tracking.run_tags(), "family": cfg.family, "recipe": cfg.name})
@@ -285,7 +294,12 @@ def train(
         mlflow.log_metric("final_fit_seconds", time.perf_counter() - start)
 
         with tempfile.TemporaryDirectory() as tmp:
-            native = model.save(Path(tmp) / "model", extra={"cv_metrics": cv_metrics, "recipe": cfg.name})
+            extra = {
+                "cv_metrics": cv_metrics,
+                "recipe": cfg.name,
+                TRAINING_DATA: training_data_summary(records),
+            }
+            native = model.save(Path(tmp) / "model", extra=extra)
             size = sum(f.stat().st_size for f in native.rglob("*") if f.is_file())
             mlflow.log_metric("model_size_mb", size / 1e6)
             name = cfg.mlflow.registered_model if cfg.mlflow.register else None
