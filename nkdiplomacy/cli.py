@@ -16,7 +16,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Self, TextIO
+from typing import TYPE_CHECKING, Self, TextIO
+
+if TYPE_CHECKING:
+    from nkdiplomacy.inputs import Article
+    from nkdiplomacy.predict import Classifier
+    from nkdiplomacy.render import ArticleResult
 
 PROG = "nkdiplomacy"
 
@@ -58,13 +63,18 @@ class _Output:
         self.writer = None
         self.tmp: Path | None = None
 
-    def write(self, result) -> None:
+    def write(self, result: ArticleResult) -> None:
         """Write one article's results (an ``ArticleResult``) and flush them."""
         if self.writer is None:
             self.stream = sys.stdout if self.target is None else self._open_temp(self.target)
             self.writer = self.writer_class(self.stream)
-        self.writer.write(result)
-        self.stream.flush()
+        try:
+            self.writer.write(result)
+            self.stream.flush()
+        except OSError as exc:
+            if self.target is None:  # standard output: a closed pipe is handled by main()
+                raise
+            raise CliError(f"{self.target}: cannot write ({exc.strerror})") from None
 
     def _open_temp(self, target: Path) -> TextIO:
         tmp = target.absolute().parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
@@ -143,7 +153,7 @@ def _progress(paths: list[str], results_on_terminal: bool) -> Iterator[Callable[
         yield lambda: progress.advance(task)
 
 
-def _classify(clf, article, seen: dict[str, int], only_relevant: bool):
+def _classify(clf: Classifier, article: Article, seen: dict[str, int], only_relevant: bool) -> ArticleResult:
     """An article's ``ArticleResult``; an ``InputError`` when it has no text line."""
     from nkdiplomacy.inputs import InputError
     from nkdiplomacy.render import ArticleResult
@@ -341,8 +351,8 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except CliError as exc:
         _error(str(exc))
