@@ -1,7 +1,8 @@
 """The ``nkdiplomacy`` command: segment, predict, evaluate, train, batch.
 
-Only the standard library is imported here; each command imports what it
-needs when it runs, so ``--help`` stays instant.
+Only the standard library (and the package's light ``inputs`` and ``render``
+modules, for the parser) is imported here; each command imports what it needs
+when it runs, so ``--help`` stays instant.
 """
 
 from __future__ import annotations
@@ -9,12 +10,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
+import stat
 import sys
-import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Self, TextIO
+
+if TYPE_CHECKING:
+    from nkdiplomacy.inputs import Article
+    from nkdiplomacy.predict import Classifier
+    from nkdiplomacy.render import ArticleResult
 
 PROG = "nkdiplomacy"
-FORMATS = ("table", "jsonl", "csv")
 
 
 class CliError(Exception):
@@ -25,27 +34,73 @@ def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
-def _write_output(path: str | None, render) -> None:
-    """Write ``render(stream)`` to standard output, or to ``path`` completely or not at all."""
-    if path is None:
-        render(sys.stdout)
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise CliError(f"{target}: --output is a folder")
+def _max_bytes(text: str) -> int:
+    from nkdiplomacy.inputs import parse_size
+
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", dir=target.parent if str(target.parent) else "."
-        )
-    except OSError as exc:
-        raise CliError(f"{target}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
-            render(stream)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _Output:
+    """Where ``predict`` writes: standard output, flushed after each article, or FILE whole or not at all.
+
+    FILE is written to a temporary file beside it, created at the first article and renamed
+    over FILE at the end of a run; a run with no classified article, or one that stops early,
+    leaves FILE as it was (or absent). FILE keeps its mode; a new one gets 0666 less the umask.
+    """
+
+    def __init__(self, path: str | None, writer_class: type):
+        self.target = None if path is None else Path(path)
+        if self.target is not None:
+            if self.target.is_dir():
+                raise CliError(f"{self.target}: --output is a folder")
+            if not self.target.absolute().parent.is_dir():
+                raise CliError(f"{self.target}: no such folder {self.target.parent}")
+        self.writer_class = writer_class
+        self.stream: TextIO | None = None
+        self.writer = None
+        self.tmp: Path | None = None
+
+    def write(self, result: ArticleResult) -> None:
+        """Write one article's results (an ``ArticleResult``) and flush them."""
+        if self.writer is None:
+            self.stream = sys.stdout if self.target is None else self._open_temp(self.target)
+            self.writer = self.writer_class(self.stream)
+        try:
+            self.writer.write(result)
+            self.stream.flush()
+        except OSError as exc:
+            if self.target is None:  # standard output: a closed pipe is handled by main()
+                raise
+            raise CliError(f"{self.target}: cannot write ({exc.strerror})") from None
+
+    def _open_temp(self, target: Path) -> TextIO:
+        tmp = target.absolute().parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except OSError as exc:
+            raise CliError(f"{target}: cannot write ({exc.strerror})") from None
+        self.tmp = tmp
+        if target.exists():
+            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self.tmp is None:
+            return
+        try:
+            self.stream.close()
+            if exc_type is None:
+                os.replace(self.tmp, self.target)
+        except OSError as error:
+            raise CliError(f"{self.target}: cannot write ({error.strerror})") from None
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 # -- segment ------------------------------------------------------------------
@@ -54,19 +109,26 @@ def cmd_segment(args) -> int:
     from nkdiplomacy.segmenter import segment
 
     failed = False
-    for item in iter_articles(args.paths):
+    for item in iter_articles(args.paths, args.max_bytes):
         if isinstance(item, InputError):
             _error(str(item))
             failed = True
             continue
         for seg in segment(item.text, item.doc_id):
-            print(
-                json.dumps({"doc_id": seg.doc_id, "seg_id": seg.seg_id, "text": seg.text}, ensure_ascii=False)
-            )
+            record = {"doc_id": seg.doc_id, "seg_id": seg.seg_id, "text": seg.text}
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
     return 1 if failed else 0
 
 
 # -- predict ------------------------------------------------------------------
+def _check_threshold(value: float | None) -> None:
+    from nkdiplomacy.bounds import UNIT
+
+    if value is not None and (problem := UNIT.violation(value)):
+        raise CliError(f"--threshold: {problem}, got {value:g}")
+
+
 def _load_classifier(model: str | None, threshold: float | None):
     from nkdiplomacy.predict import ModelLoadError, load
 
@@ -76,74 +138,74 @@ def _load_classifier(model: str | None, threshold: float | None):
         raise CliError(str(exc)) from None
 
 
-def _progress(paths: list[str]):
-    """A progress bar on standard error for ten or more files in a terminal; ``None`` otherwise."""
-    if not sys.stderr.isatty():
-        return None
+@contextmanager
+def _progress(paths: list[str], results_on_terminal: bool) -> Iterator[Callable[[], None]]:
+    """A function advancing a progress bar on standard error, shown for ten or more files in a terminal.
+
+    No bar when the results themselves stream to the terminal.
+    """
     from nkdiplomacy.inputs import expand
 
-    total = sum(1 for _ in expand(paths))
+    wanted = sys.stderr.isatty() and not results_on_terminal
+    total = sum(1 for _ in expand(paths)) if wanted else 0
     if total < 10:
-        return None
+        yield lambda: None
+        return
     from rich.console import Console
     from rich.progress import Progress
 
-    progress = Progress(console=Console(stderr=True), transient=True)
-    task = progress.add_task("Classifying articles", total=total)
-    progress.start()
-    return progress, task
+    # Error lines (standard error) print above the bar; standard output is left alone.
+    with Progress(console=Console(stderr=True), transient=True, redirect_stdout=False) as progress:
+        task = progress.add_task("Classifying articles", total=total)
+        yield lambda: progress.advance(task)
+
+
+def _classify(clf: Classifier, article: Article, seen: dict[str, int], only_relevant: bool) -> ArticleResult:
+    """An article's ``ArticleResult``; an ``InputError`` when it has no text line."""
+    from nkdiplomacy.inputs import InputError
+    from nkdiplomacy.render import ArticleResult
+
+    # Two files with the same name in different folders keep distinct ids.
+    seen[article.doc_id] = seen.get(article.doc_id, 0) + 1
+    count = seen[article.doc_id]
+    doc_id = article.doc_id if count == 1 else f"{article.doc_id}#{count}"
+    preds = clf.classify_article(article.text, doc_id=doc_id)
+    if not preds:
+        raise InputError(f"{article.source}: no text lines")
+    shown = [p for p in preds if p.relevant] if only_relevant else preds
+    return ArticleResult(doc_id=doc_id, source=article.source, predictions=shown, n_segments=len(preds))
 
 
 def cmd_predict(args) -> int:
-    from nkdiplomacy import render
     from nkdiplomacy.inputs import InputError, iter_articles
+    from nkdiplomacy.render import WRITERS
 
-    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
-        raise CliError(f"--threshold must be between 0 and 1, got {args.threshold}")
+    _check_threshold(args.threshold)
+    output = _Output(args.output, WRITERS[args.format])
     clf = _load_classifier(args.model, args.threshold)
     failed = False
-    results = []  # (article, predictions)
     seen: dict[str, int] = {}
-    progress = _progress(args.paths)
-    try:
-        for item in iter_articles(args.paths):
-            if progress:
-                progress[0].advance(progress[1])
-            if isinstance(item, InputError):
-                _error(str(item))
+    on_terminal = args.output is None and sys.stdout.isatty()
+    with output, _progress(args.paths, results_on_terminal=on_terminal) as advance:
+        for item in iter_articles(args.paths, args.max_bytes):
+            try:
+                if isinstance(item, InputError):
+                    raise item
+                output.write(_classify(clf, item, seen, args.only_relevant))
+            except InputError as exc:
+                _error(str(exc))
                 failed = True
-                continue
-            # Two files with the same name in different folders keep distinct ids.
-            seen[item.doc_id] = seen.get(item.doc_id, 0) + 1
-            doc_id = item.doc_id if seen[item.doc_id] == 1 else f"{item.doc_id}#{seen[item.doc_id]}"
-            preds = clf.classify_article(item.text, doc_id=doc_id)
-            if not preds:
-                _error(f"{item.source}: no text lines")
-                failed = True
-                continue
-            if args.only_relevant:
-                preds = [p for p in preds if p.relevant]
-            results.append((item, preds))
-    finally:
-        if progress:
-            progress[0].stop()
-    renderer = {"jsonl": render.write_jsonl, "csv": render.write_csv, "table": render.write_table}[
-        args.format
-    ]
-    if results or args.output:
-        _write_output(args.output, lambda stream: renderer(results, stream))
+            advance()
     return 1 if failed else 0
 
 
 # -- evaluate -----------------------------------------------------------------
 def cmd_evaluate(args) -> int:
-    from nkdiplomacy.bounds import UNIT
     from nkdiplomacy.dataset import DataError, read_annotations
     from nkdiplomacy.modeling.evaluate import evaluate_scores, seen_in_training
     from nkdiplomacy.predict import ModelLoadError, resolve_model
 
-    if args.threshold is not None and (problem := UNIT.violation(args.threshold)):
-        raise CliError(f"--threshold: {problem}, got {args.threshold:g}")
+    _check_threshold(args.threshold)
     try:
         records = read_annotations(args.files)
     except DataError as exc:
@@ -251,11 +313,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from nkdiplomacy.inputs import DEFAULT_MAX_BYTES
+    from nkdiplomacy.render import FORMATS
 
+    max_bytes = {
+        "type": _max_bytes,
+        "default": DEFAULT_MAX_BYTES,
+        "metavar": "SIZE",
+        "help": "report any input larger than this as an error and skip it: bytes, or 500K, 5M, ... "
+        "(default: 5M; 0: no limit)",
+    }
     p = sub.add_parser("segment", help="print an article's segments as JSON Lines")
     p.add_argument(
         "paths", nargs="+", metavar="PATH", help="article files or folders, or - for standard input"
     )
+    p.add_argument("--max-bytes", **max_bytes)
     p.set_defaults(func=cmd_segment)
 
     p = sub.add_parser("predict", help="classify the segments of articles")
@@ -264,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", help="model folder or MLflow URI (models:/nk-diplomacy-segments@champion, runs:/...)"
     )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--max-bytes", **max_bytes)
     p.add_argument("--only-relevant", action="store_true", help="print on-topic segments only")
     p.add_argument("--threshold", type=float, help="relevance score at or above which a segment is on-topic")
     p.add_argument(
@@ -301,15 +374,18 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except CliError as exc:
         _error(str(exc))
         return 1
     except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, without a second error when Python flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 

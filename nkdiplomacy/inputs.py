@@ -6,13 +6,29 @@ the other inputs are still read.
 
 from __future__ import annotations
 
+import codecs
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
+HTML_SUFFIXES = (".html", ".htm")
 STDIN = "-"
+DEFAULT_MAX_BYTES = 5_000_000
+
+_SIZE = re.compile(r"(\d+)\s*([kmg]?)b?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+# Byte-order marks, which win over any declared charset (UTF-8's is stripped by utf-8-sig).
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+# <meta charset="x"> and <meta http-equiv="Content-Type" content="text/html; charset=x">.
+_META_CHARSET = re.compile(rb"""<meta\b[^>]{0,1024}?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_CHARSET_SCAN = 65_536
+# Browsers decode these labels as their supersets (WHATWG Encoding Standard), and so do we;
+# a page cannot declare UTF-16 in a meta tag it could be read from as ASCII, so that means UTF-8.
+_SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "euc_kr": "cp949", "utf-16": "utf-8"}
 
 
 class InputError(ValueError):
@@ -26,6 +42,22 @@ class Article:
     doc_id: str
     source: str
     text: str
+
+
+def parse_size(text: str) -> int:
+    """Bytes in ``5000000``, ``500K``, ``5M`` or ``1GB`` (decimal units); ``0`` means no limit."""
+    match = _SIZE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use e.g. 5M, 500K or a number of bytes)")
+    return int(match[1]) * _UNITS[match[2].lower()]
+
+
+def format_size(n: int) -> str:
+    """``5 MB``, ``500 KB`` or ``1234 bytes``."""
+    for unit, size in (("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n} bytes"
 
 
 def html_to_text(html: str) -> str:
@@ -42,38 +74,84 @@ def html_to_text(html: str) -> str:
     return get_text(html, ParserConfig(css=CSS_PROFILES["strict"], display_images=False))
 
 
-def decode(data: bytes, name: str) -> str:
-    """UTF-8 text of an input, refusing empty, binary and non-UTF-8 data."""
+def _encoding(data: bytes, html: bool) -> tuple[str, str]:
+    """The codec for ``data`` and the name to report: a BOM's, else an HTML page's charset, else UTF-8."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec, codec.removesuffix("-sig").upper()
+    declared = _META_CHARSET.search(data[:_CHARSET_SCAN]) if html else None
+    if declared is None:
+        return "utf-8", "UTF-8"
+    label = declared[1].decode("ascii")
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        name = label  # reported as unknown when decoding
+    return _SUPERSETS.get(name, name), label
+
+
+def _binary(name: str) -> InputError:
+    return InputError(f"{name}: binary file, not text")
+
+
+def decode(data: bytes, name: str, html: bool = False) -> str:
+    """Text of an input, refusing empty and binary data and bytes invalid in its encoding.
+
+    The encoding is UTF-8, unless a byte-order mark says UTF-16, or an HTML page
+    (``html=True``) declares its charset in a ``<meta>`` tag.
+    """
     if not data.strip():
         raise InputError(f"{name}: empty file")
-    if b"\x00" in data[:8192]:
-        raise InputError(f"{name}: binary file, not text")
+    codec, label = _encoding(data, html)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (invalid byte at offset {exc.start})") from None
+        if b"\x00" in data:
+            raise _binary(name) from None
+        raise InputError(f"{name}: not {label} text (invalid byte at offset {exc.start})") from None
+    except (LookupError, UnicodeError):  # no such codec, or not a text encoding (base64, rot13...)
+        raise InputError(f"{name}: unknown charset {label!r} declared in the page") from None
+    if "\x00" in text:
+        raise _binary(name)
+    return text
+
+
+def _read_limited(stream: BinaryIO, name: str, max_bytes: int) -> bytes:
+    """All of ``stream``, or an error when it holds more than ``max_bytes`` (0: no limit)."""
+    data = stream.read(max_bytes + 1) if max_bytes else stream.read()
+    if max_bytes and len(data) > max_bytes:
+        raise InputError(f"{name}: larger than the {format_size(max_bytes)} limit (see --max-bytes)")
+    return data
 
 
 def _doc_id(path: Path) -> str:
     return path.stem
 
 
-def read_article(path: Path) -> Article:
+def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """One article file (``.html``/``.htm`` are turned into text lines first)."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = _read_limited(stream, str(path), max_bytes)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file or folder") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    text = decode(data, str(path))
-    if path.suffix.lower() in (".html", ".htm"):
+    html = path.suffix.lower() in HTML_SUFFIXES
+    text = decode(data, str(path), html=html)
+    if html:
         text = html_to_text(text)
         if not text.strip():
             raise InputError(f"{path}: HTML page with no visible text")
     return Article(doc_id=_doc_id(path), source=str(path), text=text)
+
+
+def read_stdin(max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """The article on standard input, read as text."""
+    data = _read_limited(sys.stdin.buffer, "<stdin>", max_bytes)
+    return Article(doc_id="stdin", source="<stdin>", text=decode(data, "<stdin>"))
 
 
 def expand(paths: list[str]) -> Iterator[Path | str | InputError]:
@@ -94,20 +172,16 @@ def expand(paths: list[str]) -> Iterator[Path | str | InputError]:
             yield path
 
 
-def iter_articles(paths: list[str]) -> Iterator[Article | InputError]:
-    """Articles from files, folders and ``-``, with an :class:`InputError` in place of each bad one."""
+def iter_articles(paths: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | InputError]:
+    """Articles from files, folders and ``-``, with an :class:`InputError` in place of each bad one.
+
+    An input larger than ``max_bytes`` (0: no limit) is an error.
+    """
     for item in expand(paths):
         if isinstance(item, InputError):
             yield item
-        elif item == STDIN:
-            try:
-                yield Article(
-                    doc_id="stdin", source="<stdin>", text=decode(sys.stdin.buffer.read(), "<stdin>")
-                )
-            except InputError as exc:
-                yield exc
-        else:
-            try:
-                yield read_article(item)
-            except InputError as exc:
-                yield exc
+            continue
+        try:
+            yield read_stdin(max_bytes) if item == STDIN else read_article(item, max_bytes)
+        except InputError as exc:
+            yield exc

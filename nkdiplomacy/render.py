@@ -1,24 +1,48 @@
 """Output formats of ``nkdiplomacy predict`` and ``evaluate``.
 
+- ``table``: a readable terminal table per article.
+- ``text``: each article's on-topic passages as plain paragraphs with their event type, for reading.
 - ``jsonl``: one JSON object per segment: ``doc_id``, ``seg_id``, ``text``,
   ``relevant``, ``score``, ``event_type`` (null when off-topic) and
   ``event_scores`` (probability of each event type given on-topic).
 - ``csv``: the same fields with one ``p_<type>`` column per event type, text last.
-- ``table``: a readable terminal table per article.
+
+Each format is written article by article (:class:`ArticleResult`), so output
+can be streamed while later articles are still being classified.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass
 from typing import TextIO
 
 from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.records import Prediction
 
 
-def write_jsonl(results, stream: TextIO) -> None:
-    for _, preds in results:
-        stream.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in preds)
+@dataclass(frozen=True)
+class ArticleResult:
+    """One classified article: the predictions to show and the number of segments it has in all."""
+
+    doc_id: str
+    source: str
+    predictions: list[Prediction]
+    n_segments: int
+
+    @property
+    def summary(self) -> str:
+        on = sum(p.relevant for p in self.predictions)
+        return f"{on} of {self.n_segments} segments on-topic"
+
+
+class JsonlWriter:
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, result: ArticleResult) -> None:
+        self.stream.writelines(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in result.predictions)
 
 
 def csv_columns() -> list[str]:
@@ -33,51 +57,80 @@ def csv_columns() -> list[str]:
     ]
 
 
-def write_csv(results, stream: TextIO) -> None:
-    writer = csv.writer(stream)
-    writer.writerow(csv_columns())
-    for _, preds in results:
-        for p in preds:
-            writer.writerow(
+class CsvWriter:
+    """The header row when created, then one row per segment."""
+
+    def __init__(self, stream: TextIO):
+        self.writer = csv.writer(stream)
+        self.writer.writerow(csv_columns())
+
+    def write(self, result: ArticleResult) -> None:
+        for p in result.predictions:
+            self.writer.writerow(
                 [p.doc_id, p.seg_id, str(p.relevant).lower(), f"{p.score:.4f}", p.event_type or ""]
                 + [f"{p.event_scores[t]:.4f}" for t in event_type_names()]
                 + [p.text]
             )
 
 
-def write_table(results, stream: TextIO) -> None:
-    from rich.console import Console
-    from rich.table import Table
+class TextWriter:
+    """A header line per article, then each on-topic passage as a paragraph led by its type and score."""
 
-    console = Console(file=stream, width=None if stream.isatty() else 120)
-    for article, preds in results:
-        table = Table(title=article.source, title_justify="left", show_lines=False, expand=False)
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, result: ArticleResult) -> None:
+        passages = [p for p in result.predictions if p.relevant]
+        header = f"## {result.doc_id} ({result.source})"
+        if not passages:
+            self.stream.write(f"{header}: no on-topic passage ({result.n_segments} segments)\n\n")
+            return
+        self.stream.write(f"{header}: {result.summary}\n\n")
+        self.stream.writelines(f"[{p.event_type} {p.score:.2f}] {p.text}\n\n" for p in passages)
+
+
+class TableWriter:
+    """A rich table per article. Every string from the input is a ``Text``, never parsed as markup."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+
+        self.console = Console(file=stream, width=None if stream.isatty() else 120)
+
+    def write(self, result: ArticleResult) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=Text(result.source), title_justify="left", show_lines=False, expand=False)
         table.add_column("seg", justify="right", style="dim")
         table.add_column("on-topic", justify="center")
         table.add_column("score", justify="right")
         table.add_column("event type")
         table.add_column("text", overflow="fold", ratio=1)
-        for p in preds:
-            mark = "[bold green]yes[/]" if p.relevant else "[dim]no[/]"
+        for p in result.predictions:
             text = p.text if len(p.text) <= 160 else p.text[:157] + "..."
             table.add_row(
                 str(p.seg_id),
-                mark,
+                Text("yes", style="bold green") if p.relevant else Text("no", style="dim"),
                 f"{p.score:.2f}",
                 p.event_type or "",
-                text,
+                Text(text),
                 style=None if p.relevant else "dim",
             )
-        console.print(table)
-        on = sum(p.relevant for p in preds)
-        console.print(f"{on} of {len(preds)} segments on-topic\n")
+        self.console.print(table)
+        self.console.print(Text(result.summary + "\n"))
+
+
+WRITERS = {"table": TableWriter, "text": TextWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
+FORMATS = tuple(WRITERS)
 
 
 def metrics_table(metrics: dict[str, float], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=Text(title), title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in metrics.items():

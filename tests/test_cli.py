@@ -3,10 +3,17 @@
 import csv
 import io
 import json
+import os
+import re
+import select
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
-from conftest import RAW, REPO, SEED, run_cli
+from conftest import RAW, REPO, SEED, local_env, run_cli
 
 from nkdiplomacy.render import csv_columns
 
@@ -141,6 +148,8 @@ def test_folders_are_searched_recursively_for_txt_and_html(tmp_path):
         ("blank.txt", b" \n\t\n", "empty file"),
         ("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
         ("latin1.txt", "Kim Jong Un \u00e0 P\u00e9kin".encode("latin-1"), "not UTF-8"),
+        ("late-nul.txt", b"Kim Jong Un met Xi Jinping.\n" * 400 + b"\x00", "binary file"),
+        ("charset.html", b'<meta charset="klingon"><p>Kim Jong Un</p>', "unknown charset 'klingon'"),
     ],
 )
 def test_bad_file_is_reported_and_the_others_still_processed(tmp_path, name, content, reason):
@@ -286,3 +295,155 @@ def test_train_bad_input_is_one_line_error_and_leaves_no_mlflow_store(tmp_path, 
     result = run_cli("train", "--config", str(config), *args, cwd=work)
     assert_only_error(result, *names)
     assert_no_mlflow_store(work)
+
+
+# -- size limit ---------------------------------------------------------------
+def test_input_over_max_bytes_is_one_line_error_and_the_others_still_processed(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"Kim Jong Un met Xi Jinping. " * 10_000)  # 280 KB on one line
+    result = run_cli("predict", str(big), str(ARTICLE), "--format", "jsonl", "--max-bytes", "100K")
+    assert_one_line_error(result, big)
+    assert "larger than the 100 KB limit" in stderr(result) and len(stderr(result).splitlines()) == 1
+    assert len(lines(result)) == 20
+
+
+def test_standard_input_over_the_default_limit_is_one_line_error():
+    result = run_cli("segment", "-", str(ARTICLE), stdin=b"Kim Jong Un. " * 400_000)  # 5.2 MB
+    assert_one_line_error(result, "<stdin>")
+    assert "larger than the 5 MB limit" in stderr(result)
+    assert len(lines(result)) == 20
+
+
+def test_max_bytes_that_is_not_a_size_is_a_usage_error():
+    result = run_cli("segment", str(ARTICLE), "--max-bytes", "lots")
+    assert result.returncode == 2 and "not a size: 'lots'" in stderr(result)
+
+
+# -- table escaping -----------------------------------------------------------
+def test_table_prints_markup_and_emoji_codes_in_text_and_names_verbatim(tmp_path):
+    odd = tmp_path / "[red]odd[b].txt"
+    odd.write_text("Kim Jong Un [/b] met Putin.\nSee [is] here\nMail [email protected] :smile:\n")
+    result = run_cli("predict", odd.name, str(ARTICLE), cwd=tmp_path)  # a short title: not wrapped
+    out = stderr(result) + result.stdout.decode()
+    assert result.returncode == 0, out
+    for verbatim in (
+        odd.name,
+        "Kim Jong Un [/b] met Putin.",
+        "See [is] here",
+        "Mail [email protected] :smile:",
+    ):
+        assert verbatim in out
+    assert str(ARTICLE) in out and out.count("of 20 segments on-topic") == 1
+
+
+# -- footer, text format ------------------------------------------------------
+def test_only_relevant_footer_counts_on_topic_out_of_all_segments():
+    result = run_cli("predict", str(ARTICLE), "--only-relevant")
+    footer = re.search(r"(\d+) of (\d+) segments on-topic", result.stdout.decode())
+    assert footer and footer[2] == "20" and 0 < int(footer[1]) < 20
+
+
+def test_text_format_prints_each_on_topic_passage_as_a_paragraph_with_its_type(tmp_path):
+    off = tmp_path / "weather.txt"
+    off.write_text("Sunny in Seoul today.\nShare this\n")
+    text = run_cli("predict", str(ARTICLE), str(off), "--format", "text")
+    assert text.returncode == 0, stderr(text)
+    rows = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl"))]
+    on_topic = [r for r in rows if r["relevant"]]
+    expected = [f"## {ARTICLE.stem} ({ARTICLE}): {len(on_topic)} of 20 segments on-topic"]
+    expected += [f"[{r['event_type']} {r['score']:.2f}] {r['text']}" for r in on_topic]
+    expected += [f"## weather ({off}): no on-topic passage (2 segments)"]
+    assert text.stdout.decode() == "".join(line + "\n\n" for line in expected)
+
+
+# -- output file --------------------------------------------------------------
+def test_output_file_is_untouched_and_not_created_when_every_input_fails(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    kept, never = tmp_path / "kept.csv", tmp_path / "never.csv"
+    kept.write_text("previous\n")
+    for out in (kept, never):
+        result = run_cli("predict", str(bad), "--format", "csv", "--output", str(out))
+        assert_one_line_error(result, bad)
+    assert kept.read_text() == "previous\n" and not never.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt", "kept.csv"]
+
+
+def test_output_file_gets_the_umask_mode_and_an_existing_file_keeps_its_mode(tmp_path):
+    new, existing = tmp_path / "new.jsonl", tmp_path / "existing.jsonl"
+    existing.write_text("previous\n")
+    existing.chmod(0o604)
+    for out in (new, existing):
+        result = run_cli(
+            "predict", str(ARTICLE), "--format", "jsonl", "--output", str(out), preexec_fn=lambda: os.umask(0o027)
+        )  # fmt: skip
+        assert result.returncode == 0, stderr(result)
+        assert len(out.read_text().splitlines()) == 20
+    assert (new.stat().st_mode & 0o777, existing.stat().st_mode & 0o777) == (0o640, 0o604)
+
+
+# -- interruption -------------------------------------------------------------
+def start_cli(*args: str) -> subprocess.Popen:
+    """``nkdiplomacy ARGS`` reading a standard input that stays open until the test closes it."""
+    cmd = [sys.executable, "-m", "nkdiplomacy.cli", *args]
+    return subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=local_env()
+    )
+
+
+def read_until(proc: subprocess.Popen, done, hang_guard_s: float = 600) -> str:
+    """Standard output of ``proc`` as it streams, until ``done(text)`` holds."""
+    out, deadline = b"", time.monotonic() + hang_guard_s
+    while not done(out.decode(errors="replace")):
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+        if not chunk:
+            proc.kill()
+            pytest.fail(f"no complete first article; got {out!r}, stderr {proc.stderr.read()!r}")
+        out += chunk
+    return out.decode()
+
+
+def interrupt(proc: subprocess.Popen) -> tuple[int, str, str]:
+    """Send SIGINT; the exit status and the rest of standard output and error."""
+    proc.send_signal(signal.SIGINT)
+    status = proc.wait(timeout=120)
+    rest, err = proc.stdout.read().decode(), proc.stderr.read().decode()
+    proc.stdin.close()
+    return status, rest, err
+
+
+def _text_article_done(out: str) -> bool:
+    header = re.search(r"(\d+) of 20 segments on-topic", out)
+    return bool(header) and out.count("\n\n") == int(header[1]) + 1
+
+
+FIRST_ARTICLE_DONE = {
+    "jsonl": lambda out: out.count("\n") == 20,
+    "csv": lambda out: out.count("\n") == 21,
+    "table": lambda out: "of 20 segments on-topic\n" in out,
+    "text": _text_article_done,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(FIRST_ARTICLE_DONE))
+def test_interrupt_says_so_exits_130_and_keeps_the_articles_already_printed(fmt):
+    done = FIRST_ARTICLE_DONE[fmt]
+    proc = start_cli("predict", str(ARTICLE), "-", "--format", fmt)
+    streamed = read_until(proc, done)
+    status, rest, err = interrupt(proc)
+    assert (status, err) == (130, "nkdiplomacy: interrupted\n")
+    assert done(streamed + rest) and str(ARTICLE.stem) in streamed
+
+
+def test_interrupt_leaves_the_output_file_untouched(tmp_path):
+    out = tmp_path / "preds.jsonl"
+    out.write_text("previous\n")
+    proc = start_cli("predict", str(ARTICLE), "-", "--format", "jsonl", "--output", str(out))
+    deadline = time.monotonic() + 600  # a hang guard: the first article is written to a temporary file
+    while not any(p.stat().st_size for p in tmp_path.glob(".preds.jsonl.*.tmp")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.1)
+    status, rest, err = interrupt(proc)
+    assert (status, rest, err) == (130, "", "nkdiplomacy: interrupted\n")
+    assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["preds.jsonl"]
