@@ -11,7 +11,8 @@ from sklearn.exceptions import NotFittedError
 from nkdiplomacy.dataset import read_annotations
 from nkdiplomacy.features import SegmentInput, grouped_inputs
 from nkdiplomacy.modeling import estimator_class, make_estimator
-from nkdiplomacy.modeling.base import OFF_TOPIC, ModelError, label_space, load_estimator
+from nkdiplomacy.modeling.base import load_estimator
+from nkdiplomacy.modeling.predictor import OFF_TOPIC, ModelError, label_space
 
 TINY = {
     "tfidf": {},

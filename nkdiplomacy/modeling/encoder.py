@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from nkdiplomacy.features import SegmentInput, shape_features
-from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
+from nkdiplomacy.modeling.heads import LinearHeads
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
+from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line
 
 
 def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -23,7 +24,7 @@ def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-class EncoderClassifier(SegmentClassifier):
+class EncoderModel(Predictor):
     """MiniLM embeddings of the segment and, with ``use_context``, of its neighbours,
     title and page, plus their similarities, fed to two logistic regressions.
 
@@ -127,7 +128,7 @@ class EncoderClassifier(SegmentClassifier):
         else:
             self.encoder_dir_ = cached_base_encoder(self.base_model, self.precision)
         self.encoder_ = None
-        self.heads_ = LinearHeads(self.C, self.seed).fit(self._features(inputs), relevant, event, weight)
+        self.heads_ = LinearHeads.fit(self._features(inputs), relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
         return self.heads_.score(self._features(inputs))
@@ -141,5 +142,8 @@ class EncoderClassifier(SegmentClassifier):
 
     def _load_payload(self, path: Path) -> None:
         self.encoder_dir_ = path / "encoder"
-        self.encoder_ = None
+        try:  # open the session now: a damaged encoder is found at load, not at the first article
+            self.encoder_ = OnnxEncoder(self.encoder_dir_, self.max_length)
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime and tokenizers raise their own kinds
+            raise ModelError(f"{self.encoder_dir_}: unreadable encoder ({first_line(exc)})") from None
         self.heads_ = LinearHeads.load(path)
