@@ -68,6 +68,7 @@ FINGERPRINT_CODE = (
     "nkdiplomacy/features.py",
     "nkdiplomacy/labels.yaml",
     "nkdiplomacy/modeling/base.py",
+    "nkdiplomacy/modeling/predictor.py",
     "nkdiplomacy/modeling/evaluate.py",
     "nkdiplomacy/modeling/export.py",
     "nkdiplomacy/modeling/finetune.py",
