@@ -174,5 +174,5 @@ class FinetuneModel(Predictor):
             self.model_ = AutoModelForSequenceClassification.from_pretrained(
                 folder, use_safetensors=True, trust_remote_code=False
             ).eval()
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - transformers and safetensors raise their own kinds
             raise ModelError(f"{folder}: unreadable transformer ({first_line(exc)})") from None
