@@ -48,6 +48,14 @@ ROWS: dict[str, tuple[str, dict]] = {
     ),
     "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
+    "encoder static (distilled) + lone views": (
+        "encoder.yaml",
+        {"model.precision": "static", "data.lone_view_weight": 0.5},
+    ),
+    "stacked (static encoder) + lone views": (
+        "stacked.yaml",
+        {"model.base_params": {"C": 1.0, "precision": "static", "max_length": 128}},
+    ),
     "finetune": ("finetune.yaml", {}),
     "encoder SetFit-style (2000 pairs)": ("encoder_setfit.yaml", {}),
 }
@@ -151,13 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
     os.chdir(ROOT)  # recipes name data files relative to the repository root
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
-    results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
-    results["machine"] = (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in names:
         row = run_row(name, args.scheme)
         row["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        # Re-read before writing: another run of this script may have added rows meanwhile.
+        results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
+        results["machine"] = machine
         results["rows"][name] = row
         m = row["metrics"]
         print(f"{name}: rel F1 {m['relevance_f1']:.3f}, event macro-F1 {m.get('event_macro_f1', float('nan')):.3f}, "

@@ -1,4 +1,5 @@
-"""Frozen MiniLM sentence embeddings (run with ONNX Runtime) and logistic-regression heads.
+"""Frozen MiniLM sentence embeddings (run with ONNX Runtime, or static token vectors distilled
+from it) and logistic-regression heads.
 
 With ``contrastive_epochs > 0`` the encoder is first tuned SetFit-style on
 pairs of training segments (same label: similar, different labels:
@@ -17,6 +18,7 @@ from nkdiplomacy.features import SegmentInput, shape_features
 from nkdiplomacy.modeling.heads import LinearHeads
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
 from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line
+from nkdiplomacy.modeling.static_encoder import STATIC_FILE, StaticEncoder
 
 
 def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -31,7 +33,8 @@ class EncoderModel(Predictor):
     Args:
         use_context: add the article around the segment.
         C: inverse regularisation strength of both heads.
-        precision: ``int8`` (dynamic quantisation) or ``fp32`` encoder.
+        precision: ``int8`` (dynamic quantisation) or ``fp32`` ONNX MiniLM, or ``static``: token
+            vectors distilled from MiniLM, averaged (model2vec-style; no transformer at prediction).
         max_length: tokens per text given to the encoder.
         contrastive_epochs: SetFit-style tuning epochs (0 keeps the encoder frozen).
         contrastive_pairs: pairs drawn per tuning epoch.
@@ -74,10 +77,14 @@ class EncoderModel(Predictor):
         return state
 
     @property
-    def encoder(self) -> OnnxEncoder:
+    def encoder(self) -> OnnxEncoder | StaticEncoder:
         if getattr(self, "encoder_", None) is None:
-            self.encoder_ = OnnxEncoder(self.encoder_dir_, self.max_length)
+            self.encoder_ = self._open_encoder()
         return self.encoder_
+
+    def _open_encoder(self) -> OnnxEncoder | StaticEncoder:
+        kind = StaticEncoder if (Path(self.encoder_dir_) / STATIC_FILE).exists() else OnnxEncoder
+        return kind(self.encoder_dir_, self.max_length)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings of ``texts`` with this model's encoder."""
@@ -136,14 +143,15 @@ class EncoderModel(Predictor):
     def _save_payload(self, path: Path) -> None:
         target = path / "encoder"
         target.mkdir(parents=True, exist_ok=True)
-        for name in (ONNX_FILE, TOKENIZER_FILE):
-            shutil.copyfile(Path(self.encoder_dir_) / name, target / name)
+        for name in (ONNX_FILE, STATIC_FILE, TOKENIZER_FILE):
+            if (Path(self.encoder_dir_) / name).exists():
+                shutil.copyfile(Path(self.encoder_dir_) / name, target / name)
         self.heads_.save(path)
 
     def _load_payload(self, path: Path) -> None:
         self.encoder_dir_ = path / "encoder"
-        try:  # open the session now: a damaged encoder is found at load, not at the first article
-            self.encoder_ = OnnxEncoder(self.encoder_dir_, self.max_length)
+        try:  # open the encoder now: a damaged one is found at load, not at the first article
+            self.encoder_ = self._open_encoder()
         except Exception as exc:  # noqa: BLE001 - ONNX Runtime and tokenizers raise their own kinds
             raise ModelError(f"{self.encoder_dir_}: unreadable encoder ({first_line(exc)})") from None
         self.heads_ = LinearHeads.load(path)

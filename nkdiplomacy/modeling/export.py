@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 
-PRECISIONS = ("fp32", "int8")
+PRECISIONS = ("fp32", "int8", "static")  # static: token vectors distilled from fp32 (static_encoder.py)
 
 
 def base_model_path() -> Path:
@@ -42,6 +42,12 @@ def export_encoder(source: Path, out_dir: Path, precision: str = "int8") -> Path
     """Export the transformer at ``source`` (a folder with weights and tokenizer) to ``out_dir``."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "static":
+        from nkdiplomacy.modeling.static_encoder import distill_static
+
+        distill_static(export_encoder(source, out_dir / "fp32", "fp32"), out_dir)
+        shutil.rmtree(out_dir / "fp32")
+        return out_dir
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -91,7 +97,7 @@ def cached_base_encoder(base_model: str, precision: str) -> Path:
     stamp = "|".join(f"{w.name}:{w.stat().st_size}" for w in weights) + str(source.resolve())
     key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
     target = _cache_root() / f"{source.name}-{key}-{precision}"
-    if not (target / ONNX_FILE).exists():
+    if not (target / TOKENIZER_FILE).exists():
         tmp = target.with_name(target.name + f".tmp{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         export_encoder(source, tmp, precision)
