@@ -68,6 +68,7 @@ FINGERPRINT_CODE = (
     "nkdiplomacy/features.py",
     "nkdiplomacy/labels.yaml",
     "nkdiplomacy/modeling/base.py",
+    "nkdiplomacy/modeling/predictor.py",
     "nkdiplomacy/modeling/evaluate.py",
     "nkdiplomacy/modeling/export.py",
     "nkdiplomacy/modeling/finetune.py",
@@ -407,7 +408,7 @@ def worker_train(spec: dict) -> dict:
     from nkdiplomacy.dataset import to_annotations
     from nkdiplomacy.features import grouped_inputs
     from nkdiplomacy.modeling import make_estimator
-    from nkdiplomacy.modeling.base import OFF_TOPIC
+    from nkdiplomacy.modeling.predictor import OFF_TOPIC
     from nkdiplomacy.modeling.train import estimator_params, load_training_data, training_weights
 
     cfg = load_config(spec["config"], spec["overrides"])

@@ -2,8 +2,8 @@
 
 A model is named by nothing (the shipped default), a folder (a saved model
 folder or an MLflow model folder), or an MLflow model URI (``models:/...``,
-``runs:/...``). Loading a folder needs no MLflow; the default model runs with
-ONNX Runtime and scikit-learn only.
+``runs:/...``). Loading a folder needs no MLflow and reads only data files (no pickle, no
+code from the folder); the default model runs with ONNX Runtime and numpy only.
 """
 
 from __future__ import annotations
@@ -148,11 +148,11 @@ def load(model: str | Path | None = None, threshold: float | None = None) -> Cla
     Raises:
         ModelLoadError: naming the model when it cannot be found or read.
     """
-    from nkdiplomacy.modeling.base import ModelError, load_estimator
+    from nkdiplomacy.modeling.predictor import ModelError, load_model
 
     folder = resolve_model(model)
     try:
-        estimator = load_estimator(folder)
+        estimator = load_model(folder)
     except (ModelError, OSError, KeyError, ValueError) as exc:
         raise ModelLoadError(f"{model or folder}: cannot load model ({exc})") from None
     return Classifier(estimator, source=str(model or folder), threshold=threshold)

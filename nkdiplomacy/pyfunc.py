@@ -48,9 +48,9 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
     """Wraps a saved model folder (``artifacts/model``) for MLflow serving and ``spark_udf``."""
 
     def load_context(self, context):
-        from nkdiplomacy.modeling.base import load_estimator
+        from nkdiplomacy.modeling.predictor import load_model
 
-        self.clf = load_estimator(context.artifacts[ARTIFACT_KEY])
+        self.clf = load_model(context.artifacts[ARTIFACT_KEY])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         if not isinstance(model_input, pd.DataFrame):

@@ -1,11 +1,14 @@
 """The importable model: nkdiplomacy.load(), Classifier, typed records, light imports."""
 
 import json
+import pickle
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import RAW, REPO
+from conftest import RAW, REPO, run_cli
 
 import nkdiplomacy
 from nkdiplomacy.labels import event_type_names
@@ -58,7 +61,9 @@ def test_predictions_convert_to_json_and_dataframe(default):
 def test_threshold_changes_decisions(default):
     strict = nkdiplomacy.load(threshold=0.999999)
     text = ARTICLE.read_text()
-    assert sum(p.relevant for p in strict.classify_article(text)) < sum(p.relevant for p in default.classify_article(text))
+    assert sum(p.relevant for p in strict.classify_article(text)) < sum(
+        p.relevant for p in default.classify_article(text)
+    )
 
 
 def test_predict_segments_reads_segments_in_their_article(default):
@@ -73,7 +78,9 @@ def test_load_accepts_a_native_model_folder_and_an_mlflow_folder():
     assert native.estimator.family == nkdiplomacy.load(REPO / "models" / "default").estimator.family
 
 
-@pytest.mark.parametrize("bad", ["/nonexistent/model", "models:/no-such-model/1", "runs:/0123456789abcdef/model"])
+@pytest.mark.parametrize(
+    "bad", ["/nonexistent/model", "models:/no-such-model/1", "runs:/0123456789abcdef/model"]
+)
 def test_unreadable_model_is_a_one_line_error(bad, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -114,8 +121,74 @@ def test_importing_the_package_and_cli_pulls_no_heavy_library():
     assert "sklearn" not in loaded and "pandas" not in loaded
 
 
-def test_predicting_with_the_default_model_does_not_import_torch():
+def test_predicting_with_the_default_model_imports_no_training_serving_or_pickle_library():
     loaded = _modules_after(
         "import nkdiplomacy; nkdiplomacy.load().classify_article('Kim Jong Un met Xi Jinping.\\nShare this')"
     )
-    assert not loaded & {"torch", "transformers", "mlflow"}
+    assert not loaded & {*HEAVY, "sklearn", "joblib"}
+
+
+# -- damaged and unsafe model folders -------------------------------------------------------
+NATIVE = REPO / "models" / "default" / "artifacts" / "model"
+
+
+@pytest.fixture
+def model_copy(tmp_path) -> Path:
+    """A copy of the default model's native folder, to damage."""
+    return Path(shutil.copytree(NATIVE, tmp_path / "model"))
+
+
+def _load_error(folder: Path) -> str:
+    with pytest.raises(ModelLoadError) as err:
+        nkdiplomacy.load(folder)
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_truncated_head_file_is_a_one_line_error_naming_it(model_copy):
+    head = model_copy / "base" / "event_head.npz"
+    head.write_bytes(head.read_bytes()[:100])
+    assert str(head) in _load_error(model_copy)
+
+
+def test_manifest_that_is_a_json_list_is_refused(model_copy):
+    (model_copy / "manifest.json").write_text("[1, 2]")
+    assert "expected a JSON object" in _load_error(model_copy)
+
+
+def test_manifest_with_an_unknown_parameter_is_refused(model_copy):
+    manifest = json.loads((model_copy / "manifest.json").read_text())
+    manifest["params"]["evaluate"] = "os.system('true')"
+    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    message = _load_error(model_copy)
+    assert str(model_copy / "manifest.json") in message and "'evaluate'" in message
+
+
+def test_truncated_onnx_encoder_is_found_at_load_not_at_the_first_article(model_copy):
+    onnx = model_copy / "base" / "encoder" / "encoder.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:4096])
+    assert str(onnx.parent) in _load_error(model_copy)
+
+
+class _Exploit:
+    """Unpickling this creates ``marker``: proof that a file was unpickled."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return open, (str(self.marker), "w")
+
+
+@pytest.mark.parametrize("name", ["relevance_head.joblib", "relevance_head.npz"])
+def test_model_folder_holding_a_pickle_is_refused_without_running_it(name, model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    (model_copy / name).write_bytes(pickle.dumps(_Exploit(marker)))
+    message = _load_error(model_copy)
+    if name.endswith(".joblib"):
+        assert "old, unsafe format" in message
+    result = run_cli("predict", str(ARTICLE), "--model", str(model_copy), cwd=tmp_path)
+    stderr = result.stderr.decode().strip()
+    assert result.returncode == 1 and stderr.startswith("nkdiplomacy: error:") and "\n" not in stderr
+    assert not marker.exists()

@@ -212,8 +212,8 @@ def test_unreadable_model(kind, trained_model_dir, corpus, tmp_path):
         shutil.copytree(trained_model_dir / "artifacts" / "model", model)  # a native folder: no MLmodel
     elif kind == "corrupt":
         shutil.copytree(trained_model_dir, model)
-        for joblib_file in (model / "artifacts" / "model").glob("*.joblib"):
-            joblib_file.write_bytes(b"not a pickle")
+        for head in (model / "artifacts" / "model").glob("*.npz"):
+            head.write_bytes(b"not an npz")
     with pytest.raises(BatchError) as excinfo:
         run_batch(str(corpus["jsonl"]), str(tmp_path / "out"), str(model))
     one_line_error(excinfo, str(model))

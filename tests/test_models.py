@@ -11,7 +11,8 @@ from sklearn.exceptions import NotFittedError
 from nkdiplomacy.dataset import read_annotations
 from nkdiplomacy.features import SegmentInput, grouped_inputs
 from nkdiplomacy.modeling import estimator_class, make_estimator
-from nkdiplomacy.modeling.base import OFF_TOPIC, ModelError, label_space, load_estimator
+from nkdiplomacy.modeling.base import load_estimator
+from nkdiplomacy.modeling.predictor import OFF_TOPIC, ModelError, label_space
 
 TINY = {
     "tfidf": {},
@@ -59,6 +60,17 @@ def test_save_load_round_trip_gives_identical_scores(fitted, tiny_data, tmp_path
     loaded = load_estimator(tmp_path / "m")
     assert type(loaded) is type(fitted) and loaded.get_params() == fitted.get_params()
     np.testing.assert_allclose(loaded.predict_proba(inputs), fitted.predict_proba(inputs), atol=1e-6)
+
+
+DATA_FILES = {".json", ".npz", ".onnx", ".safetensors", ".txt"}
+
+
+def test_saved_folder_holds_only_data_files_and_no_pickle(fitted, tmp_path):
+    files = [f for f in fitted.save(tmp_path / "m").rglob("*") if f.is_file()]
+    assert {f.suffix for f in files} <= DATA_FILES
+    assert not [f for f in files if f.read_bytes()[:1] == b"\x80"]  # a pickle's first opcode
+    for npz in (f for f in files if f.suffix == ".npz"):
+        np.load(npz, allow_pickle=False)
 
 
 def test_pickle_round_trip(fitted, tiny_data):

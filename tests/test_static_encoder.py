@@ -7,7 +7,8 @@ from conftest import SEED
 from nkdiplomacy.dataset import read_annotations
 from nkdiplomacy.features import grouped_inputs
 from nkdiplomacy.modeling import make_estimator
-from nkdiplomacy.modeling.base import OFF_TOPIC, load_estimator
+from nkdiplomacy.modeling.base import load_estimator
+from nkdiplomacy.modeling.predictor import OFF_TOPIC
 from nkdiplomacy.modeling.static_encoder import StaticEncoder, zipf_weights
 
 

@@ -1,7 +1,7 @@
-"""Model families. Each is a scikit-learn style estimator over segments.
+"""Model families. Each is a predictor class (numpy-only scoring and persistence, in the family's
+module) and a scikit-learn estimator built on it (:mod:`nkdiplomacy.modeling.estimators`).
 
-Classes are imported on demand so that naming a family costs nothing until it
-is used.
+Classes are imported on demand so that naming a family costs nothing until it is used.
 """
 
 from __future__ import annotations
@@ -9,21 +9,31 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = {
-    "tfidf": ("nkdiplomacy.modeling.tfidf", "TfidfClassifier"),
-    "encoder": ("nkdiplomacy.modeling.encoder", "EncoderClassifier"),
-    "finetune": ("nkdiplomacy.modeling.finetune", "FinetuneClassifier"),
-    "stacked": ("nkdiplomacy.modeling.stacked", "PageStackClassifier"),
+    "tfidf": ("nkdiplomacy.modeling.tfidf", "TfidfModel", "TfidfClassifier"),
+    "encoder": ("nkdiplomacy.modeling.encoder", "EncoderModel", "EncoderClassifier"),
+    "finetune": ("nkdiplomacy.modeling.finetune", "FinetuneModel", "FinetuneClassifier"),
+    "stacked": ("nkdiplomacy.modeling.stacked", "PageStackModel", "PageStackClassifier"),
 }
 FAMILIES = tuple(_FAMILIES)
 
 
-def estimator_class(family: str):
-    """The estimator class of a model family (one of :data:`FAMILIES`)."""
+def _family(family: str) -> tuple[str, str, str]:
     try:
-        module, name = _FAMILIES[family]
+        return _FAMILIES[family]
     except KeyError:
         raise ValueError(f"unknown model family {family!r}; known: {', '.join(_FAMILIES)}") from None
+
+
+def model_class(family: str):
+    """The predictor class of a model family: loads and scores without scikit-learn."""
+    module, name, _ = _family(family)
     return getattr(importlib.import_module(module), name)
+
+
+def estimator_class(family: str):
+    """The scikit-learn estimator class of a model family (one of :data:`FAMILIES`)."""
+    _, _, name = _family(family)
+    return getattr(importlib.import_module("nkdiplomacy.modeling.estimators"), name)
 
 
 def make_estimator(family: str, **params):

@@ -17,8 +17,9 @@ import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, shape_features
-from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
+from nkdiplomacy.modeling.heads import LinearHeads
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
+from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line
 from nkdiplomacy.modeling.static_encoder import STATIC_FILE, StaticEncoder
 
 
@@ -27,7 +28,7 @@ def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-class EncoderClassifier(SegmentClassifier):
+class EncoderModel(Predictor):
     """MiniLM embeddings of the segment and, with ``use_context``, of its neighbours,
     title and page, plus their similarities, fed to two logistic regressions.
 
@@ -47,7 +48,7 @@ class EncoderClassifier(SegmentClassifier):
 
     family = "encoder"
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **SegmentClassifier.param_bounds,
+        **Predictor.param_bounds,
         "C": POSITIVE,
         "max_length": AT_LEAST_ONE,
         "contrastive_epochs": NON_NEGATIVE,
@@ -88,9 +89,12 @@ class EncoderClassifier(SegmentClassifier):
     @property
     def encoder(self) -> OnnxEncoder | StaticEncoder:
         if getattr(self, "encoder_", None) is None:
-            kind = StaticEncoder if (Path(self.encoder_dir_) / STATIC_FILE).exists() else OnnxEncoder
-            self.encoder_ = kind(self.encoder_dir_, self.max_length)
+            self.encoder_ = self._open_encoder()
         return self.encoder_
+
+    def _open_encoder(self) -> OnnxEncoder | StaticEncoder:
+        kind = StaticEncoder if (Path(self.encoder_dir_) / STATIC_FILE).exists() else OnnxEncoder
+        return kind(self.encoder_dir_, self.max_length)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence embeddings of ``texts`` with this model's encoder."""
@@ -141,7 +145,7 @@ class EncoderClassifier(SegmentClassifier):
         else:
             self.encoder_dir_ = cached_base_encoder(self.base_model, self.precision)
         self.encoder_ = None
-        self.heads_ = LinearHeads(self.C, self.seed).fit(self._features(inputs), relevant, event, weight)
+        self.heads_ = LinearHeads.fit(self._features(inputs), relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
         return self.heads_.score(self._features(inputs))
@@ -156,5 +160,8 @@ class EncoderClassifier(SegmentClassifier):
 
     def _load_payload(self, path: Path) -> None:
         self.encoder_dir_ = path / "encoder"
-        self.encoder_ = None
+        try:  # open the encoder now: a damaged one is found at load, not at the first article
+            self.encoder_ = self._open_encoder()
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime and tokenizers raise their own kinds
+            raise ModelError(f"{self.encoder_dir_}: unreadable encoder ({first_line(exc)})") from None
         self.heads_ = LinearHeads.load(path)

@@ -4,6 +4,9 @@ One classification head over the label space ``("off_topic", *event types)``;
 the relevance score is ``1 - P(off_topic)`` and the event probabilities are the
 type probabilities renormalised. With ``use_context`` the segment is paired
 with its context (title, previous and next segment) as a second text.
+
+Saved as ``transformer/``: safetensors weights, a JSON config and tokenizer files (no
+``pytorch_model.bin`` or ``training_args.bin`` pickles; loading refuses pickled weights).
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput
-from nkdiplomacy.modeling.base import SegmentClassifier, label_space
+from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line, label_space
+
+TRANSFORMER_DIR = "transformer"
 
 
 def _context_text(x: SegmentInput) -> str:
     return " | ".join(t for t in (x.title, x.prev_text, x.next_text) if t)
 
 
-class FinetuneClassifier(SegmentClassifier):
+class FinetuneModel(Predictor):
     """``AutoModelForSequenceClassification`` on all-MiniLM-L6-v2, trained with a weighted loss.
 
     Args:
@@ -39,7 +44,7 @@ class FinetuneClassifier(SegmentClassifier):
 
     family = "finetune"
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **SegmentClassifier.param_bounds,
+        **Predictor.param_bounds,
         "epochs": POSITIVE,
         "learning_rate": POSITIVE,
         "batch_size": AT_LEAST_ONE,
@@ -167,11 +172,17 @@ class FinetuneClassifier(SegmentClassifier):
         return relevance, types / np.clip(types.sum(axis=1, keepdims=True), 1e-12, None)
 
     def _save_payload(self, path: Path) -> None:
-        self.model_.save_pretrained(str(path / "transformer"))
-        self.tokenizer_.save_pretrained(str(path / "transformer"))
+        self.model_.save_pretrained(str(path / TRANSFORMER_DIR))  # safetensors
+        self.tokenizer_.save_pretrained(str(path / TRANSFORMER_DIR))
 
     def _load_payload(self, path: Path) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        self.tokenizer_ = AutoTokenizer.from_pretrained(str(path / "transformer"))
-        self.model_ = AutoModelForSequenceClassification.from_pretrained(str(path / "transformer")).eval()
+        folder = str(path / TRANSFORMER_DIR)
+        try:
+            self.tokenizer_ = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+            self.model_ = AutoModelForSequenceClassification.from_pretrained(
+                folder, use_safetensors=True, trust_remote_code=False
+            ).eval()
+        except Exception as exc:  # noqa: BLE001 - transformers and safetensors raise their own kinds
+            raise ModelError(f"{folder}: unreadable transformer ({first_line(exc)})") from None

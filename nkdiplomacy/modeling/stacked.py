@@ -12,7 +12,6 @@ errs on pages it has not seen.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import ClassVar
@@ -22,7 +21,9 @@ import numpy as np
 from nkdiplomacy.bounds import NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, shape_features
 from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier, label_space
+from nkdiplomacy.modeling.heads import LinearHeads
+from nkdiplomacy.modeling.persist import load_json, save_json
+from nkdiplomacy.modeling.predictor import ModelError, Predictor, label_space, load_model
 
 BASE_DIR = "base"
 OFFSETS_FILE = "event_offsets.json"
@@ -120,7 +121,7 @@ def fit_event_offsets(
     return offsets
 
 
-class PageStackClassifier(SegmentClassifier):
+class PageStackModel(Predictor):
     """A first-stage family (``base_family`` with ``base_params``) and a page-level second stage.
 
     Args:
@@ -141,7 +142,7 @@ class PageStackClassifier(SegmentClassifier):
 
     family = "stacked"
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **SegmentClassifier.param_bounds,
+        **Predictor.param_bounds,
         "window": NON_NEGATIVE,
         "inner_folds": Bound(2),
         "C": POSITIVE,
@@ -187,7 +188,7 @@ class PageStackClassifier(SegmentClassifier):
             relevance[held], events[held] = part.score_segments([inputs[i] for i in held])
         self.base_ = self._base().fit(inputs, labels, sample_weight=weight)
         F = stack_features(inputs, relevance, events, self.window)
-        self.heads_ = LinearHeads(self.C, self.seed).fit(F, relevant, event, weight)
+        self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
         self.offsets_ = np.zeros(events.shape[1])
         if self.event_offsets:
             on = np.flatnonzero(relevant)
@@ -204,7 +205,7 @@ class PageStackClassifier(SegmentClassifier):
     def _oof_page_events(self, F, relevant, event, weight, groups) -> np.ndarray:
         out = np.zeros((len(F), len(event_type_names())))
         for train, held in self._inner_folds(groups):
-            heads = LinearHeads(self.C, self.seed).fit(F[train], relevant[train], event[train], weight[train])
+            heads = LinearHeads.fit(F[train], relevant[train], event[train], weight[train], self.C, self.seed)
             out[held] = heads.score(F[held])[1]
         return out
 
@@ -220,11 +221,13 @@ class PageStackClassifier(SegmentClassifier):
     def _save_payload(self, path: Path) -> None:
         self.base_.save(path / BASE_DIR)
         self.heads_.save(path)
-        (path / OFFSETS_FILE).write_text(json.dumps(self.offsets_.tolist()) + "\n", encoding="utf-8")
+        save_json(path / OFFSETS_FILE, self.offsets_.tolist())
 
     def _load_payload(self, path: Path) -> None:
-        from nkdiplomacy.modeling.base import load_estimator
-
-        self.base_ = load_estimator(path / BASE_DIR)
+        self.base_ = load_model(path / BASE_DIR)
         self.heads_ = LinearHeads.load(path)
-        self.offsets_ = np.asarray(json.loads((path / OFFSETS_FILE).read_text(encoding="utf-8")), dtype=float)
+        offsets = load_json(path / OFFSETS_FILE, "event offsets")
+        try:
+            self.offsets_ = np.asarray(offsets, dtype=float).reshape(len(event_type_names()))
+        except (TypeError, ValueError):
+            raise ModelError(f"{path / OFFSETS_FILE}: expected {len(event_type_names())} numbers") from None

@@ -1,4 +1,9 @@
-"""The fast baseline: word and character n-gram TF-IDF with logistic-regression heads."""
+"""The fast baseline: word and character n-gram TF-IDF with logistic-regression heads.
+
+The vectorizers are scikit-learn's, so loading a model of this family imports scikit-learn; they
+are saved as data (``tfidf_vocabulary.json``: each vectorizer's terms in column order;
+``tfidf_idf.npz``: their idf weights) and rebuilt from the model's parameters on load.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,15 @@ from scipy import sparse
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.features import SegmentInput, mask_names, shape_features
-from nkdiplomacy.modeling.base import LinearHeads, SegmentClassifier
+from nkdiplomacy.modeling.heads import LinearHeads
+from nkdiplomacy.modeling.persist import load_arrays, load_json, save_arrays, save_json
+from nkdiplomacy.modeling.predictor import ModelError, Predictor
+
+VOCABULARY_FILE = "tfidf_vocabulary.json"
+IDF_FILE = "tfidf_idf.npz"
 
 
-class TfidfClassifier(SegmentClassifier):
+class TfidfModel(Predictor):
     """TF-IDF features of the segment (word 1-2 grams, character 2-5 grams) and, with
     ``use_context``, of its neighbours and of its page, fed to two logistic regressions.
 
@@ -29,7 +39,7 @@ class TfidfClassifier(SegmentClassifier):
 
     family = "tfidf"
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **SegmentClassifier.param_bounds,
+        **Predictor.param_bounds,
         "C": POSITIVE,
         "context_weight": NON_NEGATIVE,
         "max_features": AT_LEAST_ONE,
@@ -109,22 +119,27 @@ class TfidfClassifier(SegmentClassifier):
             raise ValueError(f"names must be 'raw', 'masked' or 'both', got {self.names!r}")
         self.vectorizers_ = self._vectorizers()
         F = self._features(inputs, fit=True)
-        self.heads_ = LinearHeads(self.C, self.seed).fit(F, relevant, event, weight)
+        self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
         return self.heads_.score(self._features(inputs))
 
     def _save_payload(self, path: Path) -> None:
-        from nkdiplomacy.modeling.persist import dump_sklearn
-
-        for name, vec in self.vectorizers_.items():
-            dump_sklearn(vec, path / f"tfidf_{name}.joblib")
+        save_json(
+            path / VOCABULARY_FILE,
+            {n: v.get_feature_names_out().tolist() for n, v in self.vectorizers_.items()},
+        )
+        save_arrays(path / IDF_FILE, **{name: vec.idf_ for name, vec in self.vectorizers_.items()})
         self.heads_.save(path)
 
     def _load_payload(self, path: Path) -> None:
-        from nkdiplomacy.modeling.persist import load_sklearn
-
-        self.vectorizers_ = {
-            name: load_sklearn(path / f"tfidf_{name}.joblib") for name in self._vectorizers()
-        }
+        terms = load_json(path / VOCABULARY_FILE, "TF-IDF vocabulary")
+        idf = load_arrays(path / IDF_FILE, "TF-IDF weights")
+        self.vectorizers_ = self._vectorizers()
+        for name, vec in self.vectorizers_.items():
+            try:
+                vec.vocabulary_ = {term: i for i, term in enumerate(terms[name])}
+                vec.idf_ = idf[name]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelError(f"{path}: TF-IDF vectorizer {name!r} unreadable ({exc})") from None
         self.heads_ = LinearHeads.load(path)

@@ -25,13 +25,13 @@ from nkdiplomacy.dataset import load_annotations, to_annotations
 from nkdiplomacy.features import SegmentInput, grouped_inputs, lone_input
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.modeling import make_estimator
-from nkdiplomacy.modeling.base import OFF_TOPIC
 from nkdiplomacy.modeling.evaluate import (
     TRAINING_DATA,
     confusion_figure,
     evaluate_scores,
     training_data_summary,
 )
+from nkdiplomacy.modeling.predictor import OFF_TOPIC
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.splits import grouped_folds
 
