@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nkdiplomacy.extras import require
 from nkdiplomacy.features import SegmentInput
 from nkdiplomacy.modeling.base import SegmentClassifier, label_space
 
@@ -80,6 +81,7 @@ class FinetuneClassifier(SegmentClassifier):
         return batch
 
     def _fit(self, inputs, relevant, event, weight):
+        require("train", "torch", "transformers", "accelerate", what="the finetune family")
         import torch
         from datasets import Dataset
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
@@ -161,6 +163,7 @@ class FinetuneClassifier(SegmentClassifier):
         self.tokenizer_.save_pretrained(str(path / "transformer"))
 
     def _load_payload(self, path: Path) -> None:
+        require("train", "torch", "transformers", what="a finetune model")
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         self.tokenizer_ = AutoTokenizer.from_pretrained(str(path / "transformer"))
