@@ -367,6 +367,9 @@ def run_batch(
         BatchError: missing input, missing ``doc_id``/``text`` column, unreadable model, existing
             output, or a failed Spark job; one line naming the culprit.
     """
+    from nkdiplomacy.extras import require
+
+    require("spark", "pyspark", "mlflow", what="nkdiplomacy batch")
     input_path, output_path = str(input_path), str(output_path)
     fmt = detect_format(input_path, input_format)
     if not _is_remote(output_path) and _local(output_path).exists():
@@ -477,9 +480,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--master", help="Spark master (default: the one spark-submit sets)")
     parser.add_argument("--input-format", choices=INPUT_FORMATS, default="auto")
     args = parser.parse_args(argv)
+    from nkdiplomacy.extras import MissingExtra
+
     try:
         stats = run_batch(args.input, args.output, args.model, args.master, args.input_format)
-    except BatchError as exc:
+    except (BatchError, MissingExtra) as exc:
         print(f"batch.py: error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(stats))

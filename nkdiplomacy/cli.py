@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Self, TextIO
 
+from nkdiplomacy.extras import MissingExtra
+
 if TYPE_CHECKING:
     from nkdiplomacy.inputs import Article
     from nkdiplomacy.predict import Classifier
@@ -377,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except CliError as exc:
+    except (CliError, MissingExtra) as exc:
         _error(str(exc))
         return 1
     except KeyboardInterrupt:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nkdiplomacy.extras import require
 from nkdiplomacy.labels import event_type_names
 from nkdiplomacy.records import Annotation
 
@@ -113,6 +114,7 @@ def read_annotations(paths: str | Path | Iterable[str | Path]) -> list[Annotatio
 
 def features():
     """The declared ``datasets.Features`` of an annotation dataset."""
+    require("train", "datasets", what="an annotation dataset")
     import datasets
 
     return datasets.Features(
@@ -134,9 +136,9 @@ def load_annotations(paths: str | Path | Iterable[str | Path]) -> datasets.Datas
 
     Off-topic records have ``event_type == -1``. Records keep file order.
     """
+    feats = features()
     import datasets
 
-    feats = features()
     recs = read_annotations(paths)
     columns = {
         "doc_id": [r.doc_id for r in recs],

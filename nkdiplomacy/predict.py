@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from nkdiplomacy.extras import require
 from nkdiplomacy.features import SegmentInput, article_inputs, grouped_inputs, lone_input
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
 from nkdiplomacy.segmenter import segment
@@ -48,6 +49,7 @@ def _native_folder(folder: Path) -> Path:
 
 
 def _download(uri: str) -> Path:
+    require("mlflow", "mlflow", what=f"loading {uri}")
     from nkdiplomacy.tracking import existing_tracking_uri, tracking_uri
 
     if uri.startswith(("models:/", "runs:/")) and existing_tracking_uri() is None:

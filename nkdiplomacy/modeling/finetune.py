@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
+from nkdiplomacy.extras import require
 from nkdiplomacy.features import SegmentInput
 from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line, label_space
 
@@ -95,6 +96,7 @@ class FinetuneModel(Predictor):
         return batch
 
     def _fit(self, inputs, relevant, event, weight):
+        require("train", "torch", "transformers", "accelerate", what="the finetune family")
         import torch
         from datasets import Dataset
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
@@ -176,6 +178,7 @@ class FinetuneModel(Predictor):
         self.tokenizer_.save_pretrained(str(path / TRANSFORMER_DIR))
 
     def _load_payload(self, path: Path) -> None:
+        require("train", "torch", "transformers", what="a finetune model")
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         folder = str(path / TRANSFORMER_DIR)

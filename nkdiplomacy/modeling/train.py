@@ -9,6 +9,11 @@ pyfunc model, registers it and moves the ``champion`` alias when it wins.
 
 from __future__ import annotations
 
+# The extra is checked before its libraries are imported.
+from nkdiplomacy.extras import require
+
+require("train", "pandas", "mlflow", "datasets", "matplotlib", what="training")
+
 import contextlib
 import json
 import shutil
