@@ -200,7 +200,11 @@ def real_sliver(tmp_path_factory):
 
 @pytest.mark.parametrize(
     "recipe, extra",
-    [("tfidf.yaml", {}), ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}})],
+    [
+        ("tfidf.yaml", {}),
+        ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
+        ("stacked_static.yaml", {}),
+    ],
 )
 def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, recipe, extra):
     overrides = {
