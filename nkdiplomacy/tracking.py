@@ -49,16 +49,14 @@ def setup(experiment: str) -> str:
 
 
 def run_tags() -> dict[str, str]:
-    """Git commit and package versions, for every run."""
+    """Git commit of the package's source checkout (``unknown`` when installed) and package versions."""
     tags = {}
+    source = Path(__file__).resolve().parent.parent  # not the current folder: training may run anywhere
+    git = {"capture_output": True, "text": True, "timeout": 5, "cwd": source}
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], check=True, **git).stdout.strip()
         tags["mlflow.source.git.commit"] = commit
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], capture_output=True, text=True, timeout=5, check=False
-        ).stdout
+        dirty = subprocess.run(["git", "status", "--porcelain"], check=False, **git).stdout
         tags["git_dirty"] = str(bool(dirty.strip())).lower()
     except (OSError, subprocess.SubprocessError):
         tags["mlflow.source.git.commit"] = "unknown"
