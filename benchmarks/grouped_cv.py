@@ -64,8 +64,8 @@ EVENT = ("event_accuracy", "event_macro_f1")
 
 
 def run_row(name: str, scheme: str) -> dict:
-    from nkdiplomacy.config import load_config
-    from nkdiplomacy.modeling.train import (
+    from nkdiplomacy.trainer.recipe import load_config
+    from nkdiplomacy.trainer.train import (
         cross_validate,
         estimator_params,
         load_training_data,

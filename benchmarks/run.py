@@ -3,7 +3,7 @@
 Quality: leave-one-article-out over the 5 real seed articles (synthetic articles
 only ever train), the same folds for every row, pooled over the held-out
 articles, scored with the package's own metric functions
-(:mod:`nkdiplomacy.modeling.evaluate`). Rows: every model family from its recipe
+(:mod:`nkdiplomacy.trainer.metrics`). Rows: every model family from its recipe
 (``configs/*.yaml``) with and without article context; a North Korea keyword
 filter; trafilatura and jusText boilerplate removal, alone and followed by the
 keyword filter; zero-shot event typing by MiniLM embedding similarity to the
@@ -63,16 +63,16 @@ CLI_RUNS = 5
 SLOW_FAMILIES = ("finetune",)
 CV_STORE = ROOT / "benchmarks" / "results" / "finetune_cv.json"
 FINGERPRINT_CODE = (
-    "nkdiplomacy/config.py",
-    "nkdiplomacy/dataset.py",
-    "nkdiplomacy/features.py",
-    "nkdiplomacy/labels.yaml",
-    "nkdiplomacy/modeling/base.py",
-    "nkdiplomacy/modeling/predictor.py",
-    "nkdiplomacy/modeling/evaluate.py",
-    "nkdiplomacy/modeling/export.py",
-    "nkdiplomacy/modeling/finetune.py",
-    "nkdiplomacy/modeling/train.py",
+    "nkdiplomacy/trainer/recipe.py",
+    "nkdiplomacy/corpus/annotations.py",
+    "nkdiplomacy/text/context.py",
+    "nkdiplomacy/schema.yaml",
+    "nkdiplomacy/estimators/base.py",
+    "nkdiplomacy/estimators/predictor.py",
+    "nkdiplomacy/trainer/metrics.py",
+    "nkdiplomacy/estimators/export.py",
+    "nkdiplomacy/estimators/finetune.py",
+    "nkdiplomacy/trainer/train.py",
 )
 # Quick mode: small training data and one epoch, for checking the script, never for reporting.
 QUICK_OVERRIDES = {"data.max_synthetic_docs": 5}
@@ -113,7 +113,7 @@ def dir_size(path: Path) -> int:
 
 
 def recipe(name: str, quick: bool):
-    from nkdiplomacy.config import load_config
+    from nkdiplomacy.trainer.recipe import load_config
 
     cfg_path = ROOT / "configs" / f"{name}.yaml"
     overrides = dict(QUICK_OVERRIDES) if quick else {}
@@ -134,7 +134,7 @@ def family_rows(family: str, quick: bool) -> list[dict]:
     precisions are cross-validated and int8 is kept unless it costs a point of
     relevance F1 or event macro-F1. Both are reported.
     """
-    from nkdiplomacy.modeling.train import cross_validate, estimator_params, load_training_data
+    from nkdiplomacy.trainer.train import cross_validate, estimator_params, load_training_data
 
     rows = []
     for name in (family, f"{family}_nocontext"):
@@ -259,8 +259,8 @@ def skipped_family_rows(family: str) -> list[dict]:
 @functools.cache
 def seed_folds() -> tuple:
     """``(held-out doc, its records in seg_id order)`` for each leave-one-article-out fold."""
-    from nkdiplomacy.dataset import load_annotations, to_annotations
-    from nkdiplomacy.splits import grouped_folds
+    from nkdiplomacy.corpus.annotations import load_annotations, to_annotations
+    from nkdiplomacy.corpus.splits import grouped_folds
 
     ds = load_annotations(
         [ROOT / "data" / "annotations" / "seed.jsonl", ROOT / "data" / "annotations" / "synthetic.jsonl"]
@@ -276,7 +276,7 @@ def seed_folds() -> tuple:
 
 def article_html(texts: list[str]) -> str:
     """A plain page: the headline as <title>, one <p> per segment, text escaped."""
-    from nkdiplomacy.features import article_title
+    from nkdiplomacy.text.context import article_title
 
     body = "\n".join(f"<p>{html.escape(t)}</p>" for t in texts)
     title = html.escape(article_title(texts))
@@ -290,7 +290,7 @@ def kept_by_text(texts: list[str], kept_blocks: list[str]) -> list[bool]:
     """Which segments the extractor kept: a segment is kept when its normalised text is one
     of the extractor's output lines (or blocks); each output line is used once, in order of
     the segments, so a duplicate segment counts only as often as the extractor kept it."""
-    from nkdiplomacy.segmenter import normalize
+    from nkdiplomacy.text.segment import normalize
 
     pool = Counter()
     for block in kept_blocks:
@@ -331,7 +331,7 @@ def keyword_keep(texts: list[str]) -> list[bool]:
 
 def rule_rows() -> list[dict]:
     """Keyword filter and boilerplate removers, applied to each held-out article (no training)."""
-    from nkdiplomacy.modeling.evaluate import relevance_metrics
+    from nkdiplomacy.trainer.metrics import relevance_metrics
 
     rules = {
         "keyword filter (regex)": keyword_keep,
@@ -371,10 +371,10 @@ def zero_shot_row() -> dict:
     """Event type = the event type whose "name: description" embedding is nearest (cosine)."""
     import numpy as np
 
-    from nkdiplomacy.labels import event_types
-    from nkdiplomacy.modeling.evaluate import event_metrics
-    from nkdiplomacy.modeling.export import cached_base_encoder
-    from nkdiplomacy.modeling.onnx_encoder import OnnxEncoder
+    from nkdiplomacy.schema import event_types
+    from nkdiplomacy.trainer.metrics import event_metrics
+    from nkdiplomacy.estimators.export import cached_base_encoder
+    from nkdiplomacy.estimators.onnx_encoder import OnnxEncoder
 
     start = time.perf_counter()
     encoder = OnnxEncoder(cached_base_encoder("", "fp32"), max_length=128)
@@ -404,12 +404,12 @@ def zero_shot_row() -> dict:
 # -- speed: workers run in fresh subprocesses ----------------------------------
 def worker_train(spec: dict) -> dict:
     """Fit the final model on all data (seed + synthetic, weighted as training does) and save it."""
-    from nkdiplomacy.config import load_config
-    from nkdiplomacy.dataset import to_annotations
-    from nkdiplomacy.features import grouped_inputs
-    from nkdiplomacy.modeling import make_estimator
-    from nkdiplomacy.modeling.predictor import OFF_TOPIC
-    from nkdiplomacy.modeling.train import estimator_params, load_training_data, training_weights
+    from nkdiplomacy.trainer.recipe import load_config
+    from nkdiplomacy.corpus.annotations import to_annotations
+    from nkdiplomacy.text.context import grouped_inputs
+    from nkdiplomacy.estimators import make_estimator
+    from nkdiplomacy.estimators.predictor import OFF_TOPIC
+    from nkdiplomacy.trainer.train import estimator_params, load_training_data, training_weights
 
     cfg = load_config(spec["config"], spec["overrides"])
     params = {**estimator_params(cfg), **spec["params"]}
@@ -438,7 +438,7 @@ def worker_train(spec: dict) -> dict:
 
 def repeated_articles(n_segments: int) -> list[list[str]]:
     """The seed articles (data/raw, segmented as predict does) repeated until there are ``n_segments``."""
-    from nkdiplomacy.segmenter import segment
+    from nkdiplomacy.text.segment import segment
 
     articles = [
         [s.text for s in segment(p.read_text(encoding="utf-8"))] for p in sorted(RAW_DIR.glob("*.txt"))
@@ -455,8 +455,8 @@ def repeated_articles(n_segments: int) -> list[list[str]]:
 
 def worker_predict(spec: dict) -> dict:
     """Load a saved model and score repeated articles one by one, as ``Classifier.classify_article`` does."""
-    from nkdiplomacy.features import article_inputs
-    from nkdiplomacy.modeling.base import load_estimator
+    from nkdiplomacy.text.context import article_inputs
+    from nkdiplomacy.estimators.base import load_estimator
 
     articles = repeated_articles(spec["segments"])
     start = time.perf_counter()
@@ -496,7 +496,7 @@ def speed_rows(families: list[str], quick: bool, segments: int, precision: dict,
         if family == "encoder":
             params["precision"] = precision.get("encoder") or "int8"
             # Export the base encoder once beforehand so training time is the fit, not the one-off export.
-            from nkdiplomacy.modeling.export import cached_base_encoder
+            from nkdiplomacy.estimators.export import cached_base_encoder
 
             cached_base_encoder(cfg.model.get("base_model", ""), params["precision"])
         overrides = {"data.files": cfg.data.files}
@@ -576,7 +576,7 @@ def pick_cli_model(arg: str | None, speed: list[dict]) -> tuple[str | None, str]
     """The model for the CLI timing: --model, else the shipped default, else one saved here."""
     if arg:
         return arg, f"--model {arg}"
-    from nkdiplomacy.predict import ModelLoadError, default_model_path
+    from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
 
     try:
         path = default_model_path()
@@ -780,7 +780,7 @@ NOTES = [
     (
         "Quality rows share the folds: each of the 5 real seed articles is held out once; synthetic "
         "articles only train. Metrics are pooled over the held-out articles with "
-        "nkdiplomacy.modeling.evaluate (relevance: the on-topic class at the model's threshold, 0.5; "
+        "nkdiplomacy.trainer.metrics (relevance: the on-topic class at the model's threshold, 0.5; "
         "event type: on gold on-topic segments only, the event head judged on its own)."
     ),
     (
@@ -804,17 +804,17 @@ NOTES = [
     "Keyword filter: a segment is on-topic when it matches (case-insensitive) `{keywords}`.",
     (
         "Extractors see each held-out article as a plain HTML page built from its segments: the headline "
-        "(nkdiplomacy.features.article_title) as <title>, then one <p> per segment in order, text "
+        "(nkdiplomacy.text.context.article_title) as <title>, then one <p> per segment in order, text "
         "HTML-escaped, no other markup (scraped text has lost the page's DOM, so tag and class cues are "
         "unavailable to them). trafilatura.extract(output_format='txt') with default settings (neither "
         "favor_precision nor favor_recall, fallbacks on); justext.justext with the English stoplist and "
         "default thresholds, keeping paragraphs not classed as boilerplate. A segment counts as kept when "
-        "its normalised text (nkdiplomacy.segmenter.normalize) equals one of the extractor's normalised "
+        "its normalised text (nkdiplomacy.text.segment.normalize) equals one of the extractor's normalised "
         "output lines; each output line matches one segment at most, so a duplicate line counts only as "
         "often as the extractor kept it. '+ keyword' = kept AND keyword match."
     ),
     (
-        "Zero-shot typing embeds 'name: description' of each event type (nkdiplomacy/labels.yaml) and "
+        "Zero-shot typing embeds 'name: description' of each event type (nkdiplomacy/schema.yaml) and "
         "each gold on-topic seed segment with the fp32 ONNX all-MiniLM-L6-v2; type = argmax cosine. It "
         "makes no relevance decision."
     ),
@@ -825,7 +825,7 @@ NOTES = [
         "fit, not imports or the one-off ONNX export of the base encoder (cached in "
         "~/.cache/nkdiplomacy); size = the files .save() writes. "
         "Prediction runs in another fresh subprocess: load the saved model, then score_segments on "
-        "nkdiplomacy.features.article_inputs of each article, one article per call, as "
+        "nkdiplomacy.text.context.article_inputs of each article, one article per call, as "
         "Classifier.classify_article does. The articles are the 5 seed articles (data/raw) repeated, so "
         "segments repeat; no cache spans calls (the encoder de-duplicates texts only within a call). "
         "Load (s) includes scoring the first article. Peak RSS = VmHWM of that subprocess "

@@ -31,7 +31,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "spark_throughput.json"
 
 def recombined_articles(n: int, seed: int = 0, raw: Path = RAW) -> list[dict]:
     """``n`` articles (doc_id, text) built from the lines of the bundled articles."""
-    from nkdiplomacy.inputs import read_article
+    from nkdiplomacy.text.articles import read_article
 
     bundled = [read_article(p).text for p in sorted(raw.glob("*.txt"))]
     pools = [[ln for ln in t.splitlines() if ln.strip()] for t in bundled]
@@ -89,7 +89,7 @@ def single_process(model: str | None, articles: list[dict]) -> dict:
 def spark_job(model: str | None, articles: list[dict], master: str) -> dict:
     import pandas as pd
 
-    from nkdiplomacy.batch import run_batch
+    from nkdiplomacy.serving.batch import run_batch
 
     with tempfile.TemporaryDirectory(prefix="spark-throughput-") as tmp:
         src = Path(tmp) / "articles.parquet"
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.model is None:
-        from nkdiplomacy.predict import ModelLoadError, default_model_path
+        from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
 
         try:
             default_model_path()

@@ -29,12 +29,12 @@ _LAZY = {
     "Annotation": "nkdiplomacy.records",
     "Prediction": "nkdiplomacy.records",
     "Segment": "nkdiplomacy.records",
-    "SegmentInput": "nkdiplomacy.features",
-    "segment": "nkdiplomacy.segmenter",
-    "event_type_names": "nkdiplomacy.labels",
-    "load_annotations": "nkdiplomacy.dataset",
-    "Classifier": "nkdiplomacy.predict",
-    "load": "nkdiplomacy.predict",
+    "SegmentInput": "nkdiplomacy.text.context",
+    "segment": "nkdiplomacy.text.segment",
+    "event_type_names": "nkdiplomacy.schema",
+    "load_annotations": "nkdiplomacy.corpus.annotations",
+    "Classifier": "nkdiplomacy.serving.classifier",
+    "load": "nkdiplomacy.serving.classifier",
 }
 
 

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Self, TextIO
 from nkdiplomacy.extras import MissingExtra
 
 if TYPE_CHECKING:
-    from nkdiplomacy.inputs import Article
-    from nkdiplomacy.predict import Classifier
-    from nkdiplomacy.render import ArticleResult
+    from nkdiplomacy.text.articles import Article
+    from nkdiplomacy.serving.classifier import Classifier
+    from nkdiplomacy.serving.render import ArticleResult
 
 PROG = "nkdiplomacy"
 
@@ -37,7 +37,7 @@ def _error(message: str) -> None:
 
 
 def _max_bytes(text: str) -> int:
-    from nkdiplomacy.inputs import parse_size
+    from nkdiplomacy.text.articles import parse_size
 
     try:
         return parse_size(text)
@@ -107,8 +107,8 @@ class _Output:
 
 # -- segment ------------------------------------------------------------------
 def cmd_segment(args) -> int:
-    from nkdiplomacy.inputs import InputError, iter_articles
-    from nkdiplomacy.segmenter import segment
+    from nkdiplomacy.text.articles import InputError, iter_articles
+    from nkdiplomacy.text.segment import segment
 
     failed = False
     for item in iter_articles(args.paths, args.max_bytes):
@@ -132,7 +132,7 @@ def _check_threshold(value: float | None) -> None:
 
 
 def _load_classifier(model: str | None, threshold: float | None):
-    from nkdiplomacy.predict import ModelLoadError, load
+    from nkdiplomacy.serving.classifier import ModelLoadError, load
 
     try:
         return load(model, threshold=threshold)
@@ -146,7 +146,7 @@ def _progress(paths: list[str], results_on_terminal: bool) -> Iterator[Callable[
 
     No bar when the results themselves stream to the terminal.
     """
-    from nkdiplomacy.inputs import expand
+    from nkdiplomacy.text.articles import expand
 
     wanted = sys.stderr.isatty() and not results_on_terminal
     total = sum(1 for _ in expand(paths)) if wanted else 0
@@ -164,8 +164,8 @@ def _progress(paths: list[str], results_on_terminal: bool) -> Iterator[Callable[
 
 def _classify(clf: Classifier, article: Article, seen: dict[str, int], only_relevant: bool) -> ArticleResult:
     """An article's ``ArticleResult``; an ``InputError`` when it has no text line."""
-    from nkdiplomacy.inputs import InputError
-    from nkdiplomacy.render import ArticleResult
+    from nkdiplomacy.text.articles import InputError
+    from nkdiplomacy.serving.render import ArticleResult
 
     # Two files with the same name in different folders keep distinct ids.
     seen[article.doc_id] = seen.get(article.doc_id, 0) + 1
@@ -179,8 +179,8 @@ def _classify(clf: Classifier, article: Article, seen: dict[str, int], only_rele
 
 
 def cmd_predict(args) -> int:
-    from nkdiplomacy.inputs import InputError, iter_articles
-    from nkdiplomacy.render import WRITERS
+    from nkdiplomacy.text.articles import InputError, iter_articles
+    from nkdiplomacy.serving.render import WRITERS
 
     _check_threshold(args.threshold)
     output = _Output(args.output, WRITERS[args.format])
@@ -203,9 +203,9 @@ def cmd_predict(args) -> int:
 
 # -- evaluate -----------------------------------------------------------------
 def cmd_evaluate(args) -> int:
-    from nkdiplomacy.dataset import DataError, read_annotations
-    from nkdiplomacy.modeling.evaluate import evaluate_scores, seen_in_training
-    from nkdiplomacy.predict import ModelLoadError, resolve_model
+    from nkdiplomacy.corpus.annotations import DataError, read_annotations
+    from nkdiplomacy.trainer.metrics import evaluate_scores, seen_in_training
+    from nkdiplomacy.serving.classifier import ModelLoadError, resolve_model
 
     _check_threshold(args.threshold)
     try:
@@ -232,7 +232,7 @@ def cmd_evaluate(args) -> int:
             "these scores are not held-out",
             file=sys.stderr,
         )
-    from nkdiplomacy.features import grouped_inputs
+    from nkdiplomacy.text.context import grouped_inputs
 
     inputs = grouped_inputs([r.doc_id for r in real], [r.seg_id for r in real], [r.text for r in real])
     relevance, events = clf.estimator.score_segments(inputs)
@@ -242,7 +242,7 @@ def cmd_evaluate(args) -> int:
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
-        from nkdiplomacy.render import metrics_table
+        from nkdiplomacy.serving.render import metrics_table
 
         metrics_table(metrics, title=f"{args.model or folder} on {', '.join(args.files)}")
     return 0
@@ -266,14 +266,14 @@ def _parse_set(items: list[str]) -> dict:
 
 
 def cmd_train(args) -> int:
-    from nkdiplomacy.config import ConfigError, load_config
-    from nkdiplomacy.dataset import DataError
+    from nkdiplomacy.trainer.recipe import ConfigError, load_config
+    from nkdiplomacy.corpus.annotations import DataError
 
     try:
         cfg = load_config(args.config, _parse_set(args.set))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    from nkdiplomacy.modeling.train import train
+    from nkdiplomacy.trainer.train import train
 
     try:
         result = train(cfg, config_path=args.config, save_to=args.save_model)
@@ -292,7 +292,7 @@ def cmd_train(args) -> int:
 
 # -- batch --------------------------------------------------------------------
 def cmd_batch(args) -> int:
-    from nkdiplomacy.batch import BatchError, run_batch
+    from nkdiplomacy.serving.batch import BatchError, run_batch
 
     try:
         stats = run_batch(
@@ -315,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from nkdiplomacy.inputs import DEFAULT_MAX_BYTES
-    from nkdiplomacy.render import FORMATS
+    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
+    from nkdiplomacy.serving.render import FORMATS
 
     max_bytes = {
         "type": _max_bytes,

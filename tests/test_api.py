@@ -11,8 +11,8 @@ import pytest
 from conftest import RAW, REPO, run_cli
 
 import nkdiplomacy
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.predict import ModelLoadError, default_model_path
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
 from nkdiplomacy.records import Prediction
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from conftest import RAW, REPO
 
-from nkdiplomacy.batch import OFF_TOPIC, BatchError, main, run_batch, spark_session
-from nkdiplomacy.inputs import read_article
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.serving.batch import OFF_TOPIC, BatchError, main, run_batch, spark_session
+from nkdiplomacy.text.articles import read_article
+from nkdiplomacy.schema import event_type_names
 
 N_GENERATED = 300
 TOL = 1e-6
@@ -144,9 +144,9 @@ def test_parquet_folder_via_main(spark, trained_model_dir, corpus, expected, tmp
 
 
 def test_script_runs_as_a_file():
-    """``spark-submit .../nkdiplomacy/batch.py``: run as a file, its folder must not shadow modules."""
+    """``spark-submit .../nkdiplomacy/serving/batch.py``: run as a file, its folder must not shadow modules."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "nkdiplomacy" / "batch.py"), "--help"],
+        [sys.executable, str(REPO / "nkdiplomacy" / "serving" / "batch.py"), "--help"],
         capture_output=True,
         text=True,
         check=False,

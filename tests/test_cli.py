@@ -15,7 +15,7 @@ import time
 import pytest
 from conftest import RAW, REPO, SEED, local_env, run_cli
 
-from nkdiplomacy.render import csv_columns
+from nkdiplomacy.serving.render import csv_columns
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
 REAL = REPO / "data" / "annotations" / "real"

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from nkdiplomacy.config import ConfigError, load_config, parse_config
-from nkdiplomacy.modeling import FAMILIES, estimator_class
+from nkdiplomacy.trainer.recipe import ConfigError, load_config, parse_config
+from nkdiplomacy.estimators import FAMILIES, estimator_class
 
 BASE = {"name": "t", "family": "tfidf"}
 

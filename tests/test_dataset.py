@@ -4,8 +4,8 @@ from collections import Counter
 import pytest
 from conftest import SEED, SYNTHETIC
 
-from nkdiplomacy.dataset import DataError, load_annotations, read_annotations, to_annotations
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.corpus.annotations import DataError, load_annotations, read_annotations, to_annotations
+from nkdiplomacy.schema import event_type_names
 
 GOOD = {"doc_id": "a", "seg_id": 0, "text": "Kim met Xi.", "relevant": True, "event_type": "meeting", "origin": "real"}
 
@@ -28,7 +28,7 @@ def test_loads_into_dataset_with_declared_features():
 def test_seed_annotations_cover_every_segment_of_the_raw_articles():
     from conftest import RAW
 
-    from nkdiplomacy.segmenter import segment
+    from nkdiplomacy.text.segment import segment
 
     expected = [(p.stem, s.seg_id, s.text) for p in sorted(RAW.glob("*.txt")) for s in segment(p.read_text(), p.stem)]
     assert [(r.doc_id, r.seg_id, r.text) for r in read_annotations(SEED)] == expected

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nkdiplomacy.inputs import DEFAULT_MAX_BYTES, InputError, format_size, parse_size, read_article
+from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, format_size, parse_size, read_article
 
 KOREAN = "김정은 국무위원장이 블라디보스토크에서 푸틴 대통령과 회담했다."
 

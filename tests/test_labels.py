@@ -1,4 +1,4 @@
-from nkdiplomacy.labels import event_type_names, event_types, plover_codes
+from nkdiplomacy.schema import event_type_names, event_types, plover_codes
 
 GUIDE_TYPES = ("meeting", "cooperation", "sanctions", "military", "tension", "domestic", "analysis")
 

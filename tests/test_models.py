@@ -8,11 +8,11 @@ from conftest import SEED
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from nkdiplomacy.dataset import read_annotations
-from nkdiplomacy.features import SegmentInput, grouped_inputs
-from nkdiplomacy.modeling import estimator_class, make_estimator
-from nkdiplomacy.modeling.base import load_estimator
-from nkdiplomacy.modeling.predictor import OFF_TOPIC, ModelError, label_space
+from nkdiplomacy.corpus.annotations import read_annotations
+from nkdiplomacy.text.context import SegmentInput, grouped_inputs
+from nkdiplomacy.estimators import estimator_class, make_estimator
+from nkdiplomacy.estimators.base import load_estimator
+from nkdiplomacy.estimators.predictor import OFF_TOPIC, ModelError, label_space
 
 TINY = {
     "tfidf": {},
@@ -146,7 +146,7 @@ def test_contrastive_tuning_changes_the_encoder_and_survives_save_load(tiny_data
 
 
 def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
-    from nkdiplomacy.features import article_inputs
+    from nkdiplomacy.text.context import article_inputs
 
     inputs, labels = tiny_data
     a = make_estimator("stacked", base_family="tfidf", inner_folds=2, seed=3).fit(inputs, labels)
@@ -161,8 +161,8 @@ def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
 
 
 def test_page_keys_group_a_page_and_keep_lone_segments_apart():
-    from nkdiplomacy.features import article_inputs, lone_input
-    from nkdiplomacy.modeling.stacked import page_keys
+    from nkdiplomacy.text.context import article_inputs, lone_input
+    from nkdiplomacy.estimators.stacked import page_keys
 
     page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
     keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])
@@ -182,7 +182,7 @@ def test_masked_names_make_a_model_blind_to_which_leader_or_country(tiny_data):
 def test_event_offsets_raise_macro_f1_of_a_biased_scorer_and_are_zero_when_it_is_right():
     from sklearn.metrics import f1_score
 
-    from nkdiplomacy.modeling.stacked import fit_event_offsets
+    from nkdiplomacy.estimators.stacked import fit_event_offsets
 
     rng = np.random.default_rng(0)
     gold = rng.integers(0, 3, 300)

@@ -7,8 +7,8 @@ from collections import defaultdict
 import pytest
 from conftest import REPO, SEED
 
-from nkdiplomacy.dataset import load_annotations, read_annotations
-from nkdiplomacy.segmenter import normalize, segment
+from nkdiplomacy.corpus.annotations import load_annotations, read_annotations
+from nkdiplomacy.text.segment import normalize, segment
 
 REAL = sorted((REPO / "data" / "annotations" / "real").glob("*.jsonl"))
 RAW_REAL = REPO / "data" / "raw" / "real"

@@ -2,7 +2,7 @@ import json
 
 from conftest import RAW, run_cli
 
-from nkdiplomacy.segmenter import normalize, segment
+from nkdiplomacy.text.segment import normalize, segment
 
 
 def test_bundled_articles_give_103_segments():

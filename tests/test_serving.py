@@ -9,8 +9,8 @@ from conftest import RAW
 from servers import free_port, post_json, server_process
 
 import nkdiplomacy
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.segmenter import segment
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.text.segment import segment
 
 pytestmark = pytest.mark.slow
 

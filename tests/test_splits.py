@@ -3,9 +3,9 @@ from collections import Counter
 import pytest
 from conftest import SEED, SYNTHETIC
 
-from nkdiplomacy.dataset import read_annotations
+from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.splits import grouped_folds, held_out_groups, outlet_brand
+from nkdiplomacy.corpus.splits import grouped_folds, held_out_groups, outlet_brand
 
 
 def rec(doc, origin="real", source=None, outlet=None, seg=0):

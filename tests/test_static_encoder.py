@@ -4,17 +4,17 @@ import numpy as np
 import pytest
 from conftest import SEED
 
-from nkdiplomacy.dataset import read_annotations
-from nkdiplomacy.features import grouped_inputs
-from nkdiplomacy.modeling import make_estimator
-from nkdiplomacy.modeling.base import load_estimator
-from nkdiplomacy.modeling.predictor import OFF_TOPIC
-from nkdiplomacy.modeling.static_encoder import StaticEncoder, zipf_weights
+from nkdiplomacy.corpus.annotations import read_annotations
+from nkdiplomacy.text.context import grouped_inputs
+from nkdiplomacy.estimators import make_estimator
+from nkdiplomacy.estimators.base import load_estimator
+from nkdiplomacy.estimators.predictor import OFF_TOPIC
+from nkdiplomacy.estimators.static_encoder import StaticEncoder, zipf_weights
 
 
 @pytest.fixture(scope="module")
 def static_dir():
-    from nkdiplomacy.modeling.export import cached_base_encoder
+    from nkdiplomacy.estimators.export import cached_base_encoder
 
     return cached_base_encoder("", "static")
 

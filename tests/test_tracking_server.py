@@ -15,7 +15,7 @@ from mlflow import MlflowClient
 from servers import free_port, server_env, server_process
 
 import nkdiplomacy
-from nkdiplomacy.segmenter import segment
+from nkdiplomacy.text.segment import segment
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 
-from nkdiplomacy.config import champion_metrics, load_config
-from nkdiplomacy.modeling.train import (
+from nkdiplomacy.trainer.recipe import champion_metrics, load_config
+from nkdiplomacy.trainer.train import (
     cross_validate,
     estimator_params,
     load_training_data,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from nkdiplomacy.dataset import read_annotations
+from nkdiplomacy.corpus.annotations import read_annotations
 
 
 def label(rec) -> str:

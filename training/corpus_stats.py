@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nkdiplomacy.dataset import read_annotations
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.corpus.annotations import read_annotations
+from nkdiplomacy.schema import event_type_names
 
 
 def table(title: str, groups: dict[str, list]) -> str:

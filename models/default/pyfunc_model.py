@@ -2,6 +2,6 @@
 
 import mlflow
 
-from nkdiplomacy.pyfunc import SegmentModel
+from nkdiplomacy.serving.pyfunc import SegmentModel
 
 mlflow.models.set_model(SegmentModel())

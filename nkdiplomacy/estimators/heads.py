@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.modeling.persist import load_arrays, save_arrays
-from nkdiplomacy.modeling.predictor import ModelError
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.estimators.persist import load_arrays, save_arrays
+from nkdiplomacy.estimators.predictor import ModelError
 
 
 @dataclass

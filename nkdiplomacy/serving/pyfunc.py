@@ -15,8 +15,8 @@ from pathlib import Path
 import mlflow.pyfunc
 import pandas as pd
 
-from nkdiplomacy.features import CONTEXT_COLUMNS, inputs_from_frame
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
+from nkdiplomacy.schema import event_type_names
 
 ARTIFACT_KEY = "model"
 # Models from code: MLflow stores this file instead of a cloudpickled object.
@@ -48,7 +48,7 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
     """Wraps a saved model folder (``artifacts/model``) for MLflow serving and ``spark_udf``."""
 
     def load_context(self, context):
-        from nkdiplomacy.modeling.predictor import load_model
+        from nkdiplomacy.estimators.predictor import load_model
 
         self.clf = load_model(context.artifacts[ARTIFACT_KEY])
 

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from nkdiplomacy.modeling.base import SegmentClassifier
-from nkdiplomacy.modeling.encoder import EncoderModel
-from nkdiplomacy.modeling.finetune import FinetuneModel
-from nkdiplomacy.modeling.stacked import PageStackModel
-from nkdiplomacy.modeling.tfidf import TfidfModel
+from nkdiplomacy.estimators.base import SegmentClassifier
+from nkdiplomacy.estimators.encoder import EncoderModel
+from nkdiplomacy.estimators.finetune import FinetuneModel
+from nkdiplomacy.estimators.stacked import PageStackModel
+from nkdiplomacy.estimators.tfidf import TfidfModel
 
 
 class TfidfClassifier(SegmentClassifier, TfidfModel):

@@ -1,5 +1,5 @@
 """Model families. Each is a predictor class (numpy-only scoring and persistence, in the family's
-module) and a scikit-learn estimator built on it (:mod:`nkdiplomacy.modeling.estimators`).
+module) and a scikit-learn estimator built on it (:mod:`nkdiplomacy.estimators.sklearn`).
 
 Classes are imported on demand so that naming a family costs nothing until it is used.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = {
-    "tfidf": ("nkdiplomacy.modeling.tfidf", "TfidfModel", "TfidfClassifier"),
-    "encoder": ("nkdiplomacy.modeling.encoder", "EncoderModel", "EncoderClassifier"),
-    "finetune": ("nkdiplomacy.modeling.finetune", "FinetuneModel", "FinetuneClassifier"),
-    "stacked": ("nkdiplomacy.modeling.stacked", "PageStackModel", "PageStackClassifier"),
+    "tfidf": ("nkdiplomacy.estimators.tfidf", "TfidfModel", "TfidfClassifier"),
+    "encoder": ("nkdiplomacy.estimators.encoder", "EncoderModel", "EncoderClassifier"),
+    "finetune": ("nkdiplomacy.estimators.finetune", "FinetuneModel", "FinetuneClassifier"),
+    "stacked": ("nkdiplomacy.estimators.stacked", "PageStackModel", "PageStackClassifier"),
 }
 FAMILIES = tuple(_FAMILIES)
 
@@ -33,7 +33,7 @@ def model_class(family: str):
 def estimator_class(family: str):
     """The scikit-learn estimator class of a model family (one of :data:`FAMILIES`)."""
     _, _, name = _family(family)
-    return getattr(importlib.import_module("nkdiplomacy.modeling.estimators"), name)
+    return getattr(importlib.import_module("nkdiplomacy.estimators.sklearn"), name)
 
 
 def make_estimator(family: str, **params):

@@ -21,8 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import UNIT, Bound
-from nkdiplomacy.features import SegmentInput, as_inputs
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.text.context import SegmentInput, as_inputs
+from nkdiplomacy.schema import event_type_names
 
 OFF_TOPIC = "off_topic"
 MANIFEST = "manifest.json"
@@ -131,7 +131,7 @@ def load_model(path: str | Path, classes=None) -> Predictor:
 
     ``classes`` maps a family name to the class to build (default: the family's predictor class).
     """
-    from nkdiplomacy.modeling import model_class
+    from nkdiplomacy.estimators import model_class
 
     path = Path(path)
     manifest = read_manifest(path)

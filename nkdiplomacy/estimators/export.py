@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 from nkdiplomacy.extras import require
-from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
+from nkdiplomacy.estimators.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
 
 PRECISIONS = ("fp32", "int8", "static")  # static: token vectors distilled from fp32 (static_encoder.py)
 
@@ -41,7 +41,7 @@ def export_encoder(source: Path, out_dir: Path, precision: str = "int8") -> Path
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "static":
-        from nkdiplomacy.modeling.static_encoder import distill_static
+        from nkdiplomacy.estimators.static_encoder import distill_static
 
         distill_static(export_encoder(source, out_dir / "fp32", "fp32"), out_dir)
         shutil.rmtree(out_dir / "fp32")

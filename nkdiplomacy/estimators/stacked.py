@@ -19,11 +19,11 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.features import SegmentInput, shape_features
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.modeling.heads import LinearHeads
-from nkdiplomacy.modeling.persist import load_json, save_json
-from nkdiplomacy.modeling.predictor import ModelError, Predictor, label_space, load_model
+from nkdiplomacy.text.context import SegmentInput, shape_features
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.persist import load_json, save_json
+from nkdiplomacy.estimators.predictor import ModelError, Predictor, label_space, load_model
 
 BASE_DIR = "base"
 OFFSETS_FILE = "event_offsets.json"
@@ -173,7 +173,7 @@ class PageStackModel(Predictor):
         self.seed = seed
 
     def _base(self):
-        from nkdiplomacy.modeling import make_estimator
+        from nkdiplomacy.estimators import make_estimator
 
         params = {**(self.base_params or {}), "use_context": self.use_context, "seed": self.seed}
         return make_estimator(self.base_family, **params)

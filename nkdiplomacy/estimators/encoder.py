@@ -16,11 +16,11 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.features import SegmentInput, shape_features
-from nkdiplomacy.modeling.heads import LinearHeads
-from nkdiplomacy.modeling.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
-from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line
-from nkdiplomacy.modeling.static_encoder import STATIC_FILE, StaticEncoder
+from nkdiplomacy.text.context import SegmentInput, shape_features
+from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
+from nkdiplomacy.estimators.predictor import ModelError, Predictor, first_line
+from nkdiplomacy.estimators.static_encoder import STATIC_FILE, StaticEncoder
 
 
 def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -122,10 +122,10 @@ class EncoderModel(Predictor):
         return np.hstack(blocks).astype(np.float64)
 
     def _fit(self, inputs, relevant, event, weight):
-        from nkdiplomacy.modeling.export import cached_base_encoder, export_encoder, resolve_base
+        from nkdiplomacy.estimators.export import cached_base_encoder, export_encoder, resolve_base
 
         if self.contrastive_epochs > 0:
-            from nkdiplomacy.modeling.contrastive import contrastive_tune
+            from nkdiplomacy.estimators.contrastive import contrastive_tune
 
             self._workdir = tempfile.TemporaryDirectory(prefix="nkdiplomacy-encoder-")
             work = Path(self._workdir.name)

@@ -1,8 +1,8 @@
 """The scikit-learn estimator contract shared by every model family (training side).
 
-Each family's :class:`~nkdiplomacy.modeling.predictor.Predictor` subclass (features, scoring,
+Each family's :class:`~nkdiplomacy.estimators.predictor.Predictor` subclass (features, scoring,
 persistence) becomes a scikit-learn estimator by also deriving from :class:`SegmentClassifier`
-(see :mod:`nkdiplomacy.modeling.estimators`): ``fit``, ``get_params``, ``clone``, ``save``.
+(see :mod:`nkdiplomacy.estimators.sklearn`): ``fit``, ``get_params``, ``clone``, ``save``.
 Prediction from a saved folder needs none of this module.
 """
 
@@ -16,9 +16,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from nkdiplomacy.features import as_inputs
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.modeling.predictor import MANIFEST, OFF_TOPIC, Predictor, label_space, load_model
+from nkdiplomacy.text.context import as_inputs
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.estimators.predictor import MANIFEST, OFF_TOPIC, Predictor, label_space, load_model
 
 
 class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
@@ -62,7 +62,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
         """
         check_is_fitted(self, "n_train_")
         from nkdiplomacy import __version__
-        from nkdiplomacy.labels import schema_json
+        from nkdiplomacy.schema import schema_json
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -81,6 +81,6 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
 
 def load_estimator(path: str | Path) -> SegmentClassifier:
     """Load a model folder as its family's scikit-learn estimator (to refit, clone or inspect)."""
-    from nkdiplomacy.modeling import estimator_class
+    from nkdiplomacy.estimators import estimator_class
 
     return load_model(path, estimator_class)

@@ -13,10 +13,10 @@ from typing import ClassVar
 from scipy import sparse
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.features import SegmentInput, mask_names, shape_features
-from nkdiplomacy.modeling.heads import LinearHeads
-from nkdiplomacy.modeling.persist import load_arrays, load_json, save_arrays, save_json
-from nkdiplomacy.modeling.predictor import ModelError, Predictor
+from nkdiplomacy.text.context import SegmentInput, mask_names, shape_features
+from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.persist import load_arrays, load_json, save_arrays, save_json
+from nkdiplomacy.estimators.predictor import ModelError, Predictor
 
 VOCABULARY_FILE = "tfidf_vocabulary.json"
 IDF_FILE = "tfidf_idf.npz"

@@ -2,7 +2,7 @@
 
 ``train(cfg)`` loads and validates the annotations (before any MLflow call, so
 that bad data leaves no store behind), runs cross-validation over the real
-pages grouped by source (:mod:`nkdiplomacy.splits`; synthetic pages only ever train),
+pages grouped by source (:mod:`nkdiplomacy.corpus.splits`; synthetic pages only ever train),
 logs everything to MLflow, fits the final model on all data, logs it as a
 pyfunc model, registers it and moves the ``champion`` alias when it wins.
 """
@@ -25,20 +25,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nkdiplomacy.config import TrainConfig
-from nkdiplomacy.dataset import load_annotations, to_annotations
-from nkdiplomacy.features import SegmentInput, grouped_inputs, lone_input
-from nkdiplomacy.labels import event_type_names
-from nkdiplomacy.modeling import make_estimator
-from nkdiplomacy.modeling.evaluate import (
+from nkdiplomacy.trainer.recipe import TrainConfig
+from nkdiplomacy.corpus.annotations import load_annotations, to_annotations
+from nkdiplomacy.text.context import SegmentInput, grouped_inputs, lone_input
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.estimators import make_estimator
+from nkdiplomacy.trainer.metrics import (
     TRAINING_DATA,
     confusion_figure,
     evaluate_scores,
     training_data_summary,
 )
-from nkdiplomacy.modeling.predictor import OFF_TOPIC
+from nkdiplomacy.estimators.predictor import OFF_TOPIC
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.splits import grouped_folds
+from nkdiplomacy.corpus.splits import grouped_folds
 
 
 @dataclass
@@ -267,7 +267,7 @@ def train(
     import mlflow
 
     from nkdiplomacy import tracking
-    from nkdiplomacy.pyfunc import log_pyfunc, save_pyfunc
+    from nkdiplomacy.serving.pyfunc import log_pyfunc, save_pyfunc
 
     ds = load_training_data(cfg)
     tracking.setup(cfg.mlflow.experiment)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nkdiplomacy.modeling.onnx_encoder import TOKENIZER_FILE
+from nkdiplomacy.estimators.onnx_encoder import TOKENIZER_FILE
 
 STATIC_FILE = "static.npz"
 
@@ -59,7 +59,7 @@ def distill_static(onnx_folder: Path, out_dir: Path, batch: int = 512) -> Path:
     import json
     import shutil
 
-    from nkdiplomacy.modeling.onnx_encoder import OnnxEncoder
+    from nkdiplomacy.estimators.onnx_encoder import OnnxEncoder
 
     encoder = OnnxEncoder(onnx_folder)
     vocab = json.loads((onnx_folder / TOKENIZER_FILE).read_text(encoding="utf-8"))["model"]["vocab"]

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nkdiplomacy.extras import require
-from nkdiplomacy.features import SegmentInput, article_inputs, grouped_inputs, lone_input
+from nkdiplomacy.text.context import SegmentInput, article_inputs, grouped_inputs, lone_input
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
-from nkdiplomacy.segmenter import segment
+from nkdiplomacy.text.segment import segment
 
 DEFAULT_MODEL_ENV = "NKDIPLOMACY_MODEL"
 _URI_SCHEMES = ("models:/", "runs:/", "mlflow-artifacts:", "s3://", "gs://", "http://", "https://", "dbfs:")
@@ -29,7 +29,7 @@ def default_model_path() -> Path:
     """The shipped default model: ``$NKDIPLOMACY_MODEL``, the copy inside a wheel, or ``models/default``."""
     if os.environ.get(DEFAULT_MODEL_ENV):
         return Path(os.environ[DEFAULT_MODEL_ENV])
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     for candidate in (here / "_default_model", here.parent / "models" / "default"):
         if candidate.exists():
             return candidate
@@ -92,7 +92,7 @@ class Classifier:
     def _predict_inputs(
         self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]
     ) -> list[Prediction]:
-        from nkdiplomacy.labels import event_type_names
+        from nkdiplomacy.schema import event_type_names
 
         relevance, events = self.estimator.score_segments(inputs)
         types = event_type_names()
@@ -150,7 +150,7 @@ def load(model: str | Path | None = None, threshold: float | None = None) -> Cla
     Raises:
         ModelLoadError: naming the model when it cannot be found or read.
     """
-    from nkdiplomacy.modeling.predictor import ModelError, load_model
+    from nkdiplomacy.estimators.predictor import ModelError, load_model
 
     folder = resolve_model(model)
     try:

@@ -4,7 +4,7 @@ Input: Parquet or JSON Lines (file or folder) with one article per row, columns
 ``doc_id`` and ``text`` (other columns are ignored). Each article is split into
 segments by the package's own segmenter inside Spark (a UDF over articles,
 then ``explode``), each segment gets its article context
-(:func:`nkdiplomacy.features.article_inputs`) and is scored by the MLflow
+(:func:`nkdiplomacy.text.context.article_inputs`) and is scored by the MLflow
 pyfunc model through :func:`mlflow.pyfunc.spark_udf`. The segments, decisions
 and scores are those of ``nkdiplomacy predict`` (``Classifier.classify_article``)
 for the same articles, to 1e-6 (tested with the tfidf family and the shipped
@@ -32,7 +32,7 @@ On a cluster, with this package installed in the Python that runs the driver
 and every executor (``PYSPARK_PYTHON`` or ``spark.pyspark.python``; the model
 is shipped by MLflow, the code is not)::
 
-    spark-submit --master yarn /path/to/nkdiplomacy/batch.py \\
+    spark-submit --master yarn /path/to/nkdiplomacy/serving/batch.py \\
         --input hdfs:///corpus/articles.parquet --output hdfs:///corpus/predictions \\
         --model models:/nk-diplomacy-segments@champion
 
@@ -151,7 +151,7 @@ def resolve_model(model_uri: str | None, workdir: Path) -> tuple[str, str, float
     """
     import mlflow
 
-    from nkdiplomacy.predict import ModelLoadError, default_model_path
+    from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
     from nkdiplomacy.tracking import tracking_uri
 
     if model_uri is None:
@@ -273,7 +273,7 @@ def spark_session(master: str | None, workdir: Path):
 def _segment_type():
     from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
 
-    from nkdiplomacy.features import CONTEXT_COLUMNS
+    from nkdiplomacy.text.context import CONTEXT_COLUMNS
 
     fields = [StructField("seg_id", LongType(), False), StructField("text", StringType(), False)]
     for c in CONTEXT_COLUMNS:
@@ -283,8 +283,8 @@ def _segment_type():
 
 def segment_article(text: str | None) -> list[dict]:
     """The segments of one article with their context, as rows of the segment UDF."""
-    from nkdiplomacy.features import CONTEXT_COLUMNS, article_inputs
-    from nkdiplomacy.segmenter import segment
+    from nkdiplomacy.text.context import CONTEXT_COLUMNS, article_inputs
+    from nkdiplomacy.text.segment import segment
 
     if not text:
         return []
@@ -300,7 +300,7 @@ def result_type():
     """The Spark struct of the pyfunc model's output columns."""
     from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
 
-    from nkdiplomacy.labels import event_type_names
+    from nkdiplomacy.schema import event_type_names
 
     return StructType(
         [
@@ -395,7 +395,7 @@ def _run(
     from pyspark.errors import PySparkException
     from pyspark.sql import functions as F
 
-    from nkdiplomacy.features import CONTEXT_COLUMNS
+    from nkdiplomacy.text.context import CONTEXT_COLUMNS
 
     try:
         predict = mlflow.pyfunc.spark_udf(
@@ -492,11 +492,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # Run as a file (spark-submit .../nkdiplomacy/batch.py): this folder is first on sys.path, where
+    # Run as a file (spark-submit .../nkdiplomacy/serving/batch.py): this folder is first on sys.path, where
     # segmenter.py, config.py, ... would shadow top-level modules of that name. Drop it and run the
-    # installed module, so that Spark ships functions by reference to nkdiplomacy.batch.
+    # installed module, so that Spark ships functions by reference to nkdiplomacy.serving.batch.
     _here = Path(__file__).resolve().parent
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
-    from nkdiplomacy.batch import main as _main
+    from nkdiplomacy.serving.batch import main as _main
 
     sys.exit(_main())

@@ -1,7 +1,7 @@
 """Sentence embeddings with ONNX Runtime: no torch at prediction time.
 
 A folder holds ``encoder.onnx`` (a MiniLM with mean pooling and L2
-normalisation built in, see :mod:`nkdiplomacy.modeling.export`) and the
+normalisation built in, see :mod:`nkdiplomacy.estimators.export`) and the
 ``tokenizer.json`` it was trained with.
 """
 

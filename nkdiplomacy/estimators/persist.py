@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nkdiplomacy.modeling.predictor import ModelError, first_line
+from nkdiplomacy.estimators.predictor import ModelError, first_line
 
 # What reading a missing, truncated or malformed data file raises.
 _UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)

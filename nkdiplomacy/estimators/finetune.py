@@ -18,8 +18,8 @@ import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.extras import require
-from nkdiplomacy.features import SegmentInput
-from nkdiplomacy.modeling.predictor import ModelError, Predictor, first_line, label_space
+from nkdiplomacy.text.context import SegmentInput
+from nkdiplomacy.estimators.predictor import ModelError, Predictor, first_line, label_space
 
 TRANSFORMER_DIR = "transformer"
 
@@ -102,7 +102,7 @@ class FinetuneModel(Predictor):
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, TrainingArguments
         from transformers import logging as hf_logging
 
-        from nkdiplomacy.modeling.export import resolve_base
+        from nkdiplomacy.estimators.export import resolve_base
 
         hf_logging.set_verbosity_error()
         torch.manual_seed(self.seed)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, UNIT, Bound
-from nkdiplomacy.modeling import FAMILIES
+from nkdiplomacy.estimators import FAMILIES
 
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(ValueError):
@@ -54,7 +54,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class CVConfig:
-    """How real pages are grouped into cross-validation folds (see :mod:`nkdiplomacy.splits`)."""
+    """How real pages are grouped into cross-validation folds (see :mod:`nkdiplomacy.corpus.splits`)."""
 
     # "source": seed pages, KCNA and groups of outlets each held out whole; "story": KCNA split by
     # story; "article": leave one page out.
@@ -184,7 +184,7 @@ def _one_of(where: str, key: str, value: str, choices: typing.Iterable[str]) -> 
 
 def _check_model(cfg: TrainConfig, where: str) -> None:
     """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds."""
-    from nkdiplomacy.modeling import estimator_class
+    from nkdiplomacy.estimators import estimator_class
 
     cls = estimator_class(cfg.family)
     params = cls.default_params()
@@ -205,14 +205,14 @@ def _check_model(cfg: TrainConfig, where: str) -> None:
 
 def champion_metrics() -> tuple[str, ...]:
     """The cross-validated metrics that may pick the ``champion`` (higher is better)."""
-    from nkdiplomacy.modeling.evaluate import SUMMARY_METRICS
+    from nkdiplomacy.trainer.metrics import SUMMARY_METRICS
 
     return tuple(f"cv_{view}{name}" for view in ("", "lone_") for name in SUMMARY_METRICS)
 
 
 def parse_config(raw: Any, where: str = "<config>") -> TrainConfig:
     """Validate a parsed YAML mapping into a :class:`TrainConfig`."""
-    from nkdiplomacy.splits import SCHEMES
+    from nkdiplomacy.corpus.splits import SCHEMES
 
     cfg = _build(TrainConfig, raw, where)
     _one_of(where, "family", cfg.family, FAMILIES)

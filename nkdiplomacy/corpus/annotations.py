@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nkdiplomacy.extras import require
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.schema import event_type_names
 from nkdiplomacy.records import Annotation
 
 if TYPE_CHECKING:

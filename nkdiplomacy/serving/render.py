@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import TextIO
 
-from nkdiplomacy.labels import event_type_names
+from nkdiplomacy.schema import event_type_names
 from nkdiplomacy.records import Prediction
 
 

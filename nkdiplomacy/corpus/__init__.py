@@ -1,0 +1,1 @@
+"""The annotated corpus: loading and validating annotation files, grouped cross-validation folds."""

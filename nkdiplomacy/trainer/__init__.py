@@ -1,0 +1,1 @@
+"""Training: the recipe, cross-validation and the final fit, metrics, MLflow logging."""
