@@ -34,6 +34,8 @@ class FinetuneModel(Predictor):
     Args:
         use_context: pair each segment with its title and neighbours.
         epochs: training epochs.
+        max_steps: stop after this many optimiser steps (``batch_size`` examples each) even if the
+            epochs are not done; 0 = no cap. Caps the cost of a fit on a large training set.
         learning_rate: peak learning rate (linear decay, warm-up ratio 0.1).
         batch_size: examples per step.
         max_length: tokens per (segment, context) pair.
@@ -47,6 +49,7 @@ class FinetuneModel(Predictor):
     param_bounds: ClassVar[dict[str, Bound]] = {
         **Predictor.param_bounds,
         "epochs": POSITIVE,
+        "max_steps": NON_NEGATIVE,
         "learning_rate": POSITIVE,
         "batch_size": AT_LEAST_ONE,
         "max_length": AT_LEAST_ONE,
@@ -57,6 +60,7 @@ class FinetuneModel(Predictor):
         self,
         use_context: bool = True,
         epochs: float = 3.0,
+        max_steps: int = 0,
         learning_rate: float = 1e-4,
         batch_size: int = 16,
         max_length: int = 128,
@@ -67,6 +71,7 @@ class FinetuneModel(Predictor):
     ):
         self.use_context = use_context
         self.epochs = epochs
+        self.max_steps = max_steps
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.max_length = max_length
@@ -133,6 +138,7 @@ class FinetuneModel(Predictor):
         args = TrainingArguments(
             output_dir=str(Path(self._scratch()) / "trainer"),
             num_train_epochs=self.epochs,
+            max_steps=self.max_steps or -1,
             learning_rate=self.learning_rate,
             per_device_train_batch_size=self.batch_size,
             weight_decay=self.weight_decay,
