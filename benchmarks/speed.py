@@ -72,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", help="model folder or MLflow URI (default: the shipped default model)")
     ap.add_argument("--articles", nargs="+", type=Path, default=[ROOT / "data" / "raw" / "real"])
-    ap.add_argument("--abp-mirror", type=Path, help="draw unseen pages from this Article-Bias-Prediction mirror")
+    ap.add_argument(
+        "--abp-mirror", type=Path, help="draw unseen pages from this Article-Bias-Prediction mirror"
+    )
     ap.add_argument("--pages", type=int, default=480, help="pages to draw with --abp-mirror")
     ap.add_argument("--cli-runs", type=int, default=5)
     args = ap.parse_args(argv)

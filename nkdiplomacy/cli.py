@@ -227,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
     from nkdiplomacy.serving.render import FORMATS
+    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
 
     max_bytes = {
         "type": _max_bytes,

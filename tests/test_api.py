@@ -41,7 +41,9 @@ def test_classify_article_scores_every_segment_in_order(default):
 
 
 def test_classify_scores_lone_segments(default):
-    preds = default.classify(["Sign up for our newsletter", "Kim Jong Un and Vladimir Putin signed a treaty."])
+    preds = default.classify(
+        ["Sign up for our newsletter", "Kim Jong Un and Vladimir Putin signed a treaty."]
+    )
     assert [p.doc_id for p in preds] == [None, None]
     assert preds[0].score < preds[1].score
 

@@ -9,12 +9,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from nkdiplomacy.corpus.annotations import read_annotations
-from nkdiplomacy.text.context import SegmentInput, grouped_inputs
 from nkdiplomacy.estimators import estimator_class, make_estimator
 from nkdiplomacy.estimators.base import load_estimator
 from nkdiplomacy.estimators.persist import MANIFEST, ModelError
 from nkdiplomacy.estimators.predictor import label_space
 from nkdiplomacy.schema import OFF_TOPIC
+from nkdiplomacy.text.context import SegmentInput, grouped_inputs
 
 TINY = {
     "tfidf": {},
@@ -163,8 +163,8 @@ def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
 
 
 def test_page_keys_group_a_page_and_keep_lone_segments_apart():
-    from nkdiplomacy.text.context import article_inputs, lone_input
     from nkdiplomacy.estimators.stacked import page_keys
+    from nkdiplomacy.text.context import article_inputs, lone_input
 
     page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
     keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])

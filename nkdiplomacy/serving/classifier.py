@@ -51,7 +51,9 @@ class Classifier:
                 event_type=t,
                 event_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
             )
-            for (doc_id, seg_id), x, score, probs, r, t in zip(ids, inputs, relevance, events, relevant, types)
+            for (doc_id, seg_id), x, score, probs, r, t in zip(
+                ids, inputs, relevance, events, relevant, types
+            )
         ]
 
     def classify(self, texts: str | Sequence[str]) -> list[Prediction]:

@@ -62,7 +62,9 @@ def default_model_path() -> Path:
         if candidate.exists():
             return candidate
     looked = " and ".join(str(p) for p in DEFAULT_MODEL_PLACES)
-    raise ModelLoadError(f"no default model found (looked in {looked}); pass a model or set {DEFAULT_MODEL_ENV}")
+    raise ModelLoadError(
+        f"no default model found (looked in {looked}); pass a model or set {DEFAULT_MODEL_ENV}"
+    )
 
 
 def download(uri: str, dst: Path | None = None) -> Path:

@@ -38,7 +38,9 @@ class _DropNotes(logging.Filter):
 @contextlib.contextmanager
 def _without_pandas_version_warning():
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support", category=FutureWarning
+        )
         yield
 
 
