@@ -201,3 +201,36 @@ def test_model_folder_holding_a_pickle_is_refused_without_running_it(name, model
     stderr = result.stderr.decode().strip()
     assert result.returncode == 1 and stderr.startswith("nkdiplomacy: error:") and "\n" not in stderr
     assert not marker.exists()
+
+
+# -- the model locator ----------------------------------------------------------------------
+def test_locator_finds_the_saved_model_in_every_way_of_naming_it(monkeypatch):
+    from nkdiplomacy.serving.locate import open_model, resolve_model
+
+    monkeypatch.delenv("NKDIPLOMACY_MODEL", raising=False)
+    for ref in (None, REPO / "models" / "default", NATIVE, f"file://{NATIVE}"):
+        assert resolve_model(ref) == NATIVE, ref
+    assert open_model(NATIVE).family == nkdiplomacy.load().estimator.family
+
+
+def test_default_model_can_be_named_by_the_environment(monkeypatch):
+    monkeypatch.setenv("NKDIPLOMACY_MODEL", str(NATIVE))
+    assert default_model_path() == NATIVE
+
+
+@pytest.mark.parametrize(
+    ("ref", "remote"),
+    [
+        ("models:/m/1", True),
+        ("runs:/0123/model", True),
+        ("mlflow-artifacts:/x", True),
+        ("s3://bucket/model", True),
+        ("hdfs://nn/model", True),
+        ("file:///tmp/model", False),
+        ("models/default", False),
+    ],
+)
+def test_locator_tells_mlflow_uris_from_folders(ref, remote):
+    from nkdiplomacy.serving.locate import is_model_uri
+
+    assert is_model_uri(ref) is remote
