@@ -102,6 +102,26 @@ def spark_job(model: str | None, articles: list[dict], master: str) -> dict:
     return stats
 
 
+def print_table(n_articles: int, model: str | None, master: str, single: dict, spark: dict) -> None:
+    rows = [
+        (
+            "single process (classify_article)",
+            single["segments"],
+            single["seconds"],
+            single["segments_per_second"],
+        ),
+        (f"Spark {master}", spark["segments"], spark["seconds"], spark["segments_per_second"]),
+    ]
+    print(f"\n{n_articles} articles, model {model or 'default'}")
+    print(f"{'run':<36} {'segments':>9} {'seconds':>9} {'segments/s':>11}")
+    for name, segs, secs, rate in rows:
+        print(f"{name:<36} {segs:>9} {secs:>9.2f} {rate:>11.1f}")
+    print(
+        f"(Spark start-up, not counted above: {spark['startup_seconds']:.1f} s; "
+        f"model load for the single process: {single['load_seconds']:.1f} s)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="MLflow model folder or URI (default: the shipped default model)")
@@ -112,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.model is None:
-        from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
+        from nkdiplomacy.serving.locate import ModelLoadError, default_model_path
 
         try:
             default_model_path()
@@ -134,23 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
-    rows = [
-        (
-            "single process (classify_article)",
-            single["segments"],
-            single["seconds"],
-            single["segments_per_second"],
-        ),
-        (f"Spark {args.master}", spark["segments"], spark["seconds"], spark["segments_per_second"]),
-    ]
-    print(f"\n{args.articles} articles, model {args.model or 'default'}")
-    print(f"{'run':<36} {'segments':>9} {'seconds':>9} {'segments/s':>11}")
-    for name, segs, secs, rate in rows:
-        print(f"{name:<36} {segs:>9} {secs:>9.2f} {rate:>11.1f}")
-    print(
-        f"(Spark start-up, not counted above: {spark['startup_seconds']:.1f} s; "
-        f"model load for the single process: {single['load_seconds']:.1f} s)"
-    )
+    print_table(args.articles, args.model, args.master, single, spark)
 
     result = {
         "machine": host,

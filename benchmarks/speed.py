@@ -70,9 +70,11 @@ def median_seconds(cmd: list[str], runs: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=str(ROOT / "models" / "default"))
+    ap.add_argument("--model", help="model folder or MLflow URI (default: the shipped default model)")
     ap.add_argument("--articles", nargs="+", type=Path, default=[ROOT / "data" / "raw" / "real"])
-    ap.add_argument("--abp-mirror", type=Path, help="draw unseen pages from this Article-Bias-Prediction mirror")
+    ap.add_argument(
+        "--abp-mirror", type=Path, help="draw unseen pages from this Article-Bias-Prediction mirror"
+    )
     ap.add_argument("--pages", type=int, default=480, help="pages to draw with --abp-mirror")
     ap.add_argument("--cli-runs", type=int, default=5)
     args = ap.parse_args(argv)
@@ -83,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         draw_unseen_pages(args.abp_mirror, args.pages, tmp)
         args.articles = [tmp]
     import nkdiplomacy
+    from nkdiplomacy.serving.locate import default_model_path
 
+    args.model = args.model or str(default_model_path())
     pages = sorted(p for folder in args.articles for p in folder.rglob("*.txt"))
     start = time.perf_counter()
     clf = nkdiplomacy.load(args.model)

@@ -1,8 +1,8 @@
-"""The ``nkdiplomacy`` command: segment, predict, evaluate, train, batch.
+"""The ``nkdiplomacy`` command: segment, predict, evaluate, train, batch; and the spark-submit entry.
 
-Only the standard library (and the package's light ``inputs`` and ``render``
-modules, for the parser) is imported here; each command imports what it needs
-when it runs, so ``--help`` stays instant.
+Thin: argparse, a call into the layers below, errors as one line. Only the standard library and
+the package's light modules (article reading, output formats) are imported here; each command
+imports what it needs when it runs, so ``--help`` stays instant.
 """
 
 from __future__ import annotations
@@ -10,20 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
-import stat
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Self, TextIO
 
 from nkdiplomacy.extras import MissingExtra
-
-if TYPE_CHECKING:
-    from nkdiplomacy.text.articles import Article
-    from nkdiplomacy.serving.classifier import Classifier
-    from nkdiplomacy.serving.render import ArticleResult
+from nkdiplomacy.serving.output import OutputError
 
 PROG = "nkdiplomacy"
 
@@ -32,8 +22,8 @@ class CliError(Exception):
     """An error reported as one line on standard error, exit status 1."""
 
 
-def _error(message: str) -> None:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+def _error(message: str, prog: str = PROG) -> None:
+    print(f"{prog}: error: {message}", file=sys.stderr)
 
 
 def _max_bytes(text: str) -> int:
@@ -43,66 +33,6 @@ def _max_bytes(text: str) -> int:
         return parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-class _Output:
-    """Where ``predict`` writes: standard output, flushed after each article, or FILE whole or not at all.
-
-    FILE is written to a temporary file beside it, created at the first article and renamed
-    over FILE at the end of a run; a run with no classified article, or one that stops early,
-    leaves FILE as it was (or absent). FILE keeps its mode; a new one gets 0666 less the umask.
-    """
-
-    def __init__(self, path: str | None, writer_class: type):
-        self.target = None if path is None else Path(path)
-        if self.target is not None:
-            if self.target.is_dir():
-                raise CliError(f"{self.target}: --output is a folder")
-            if not self.target.absolute().parent.is_dir():
-                raise CliError(f"{self.target}: no such folder {self.target.parent}")
-        self.writer_class = writer_class
-        self.stream: TextIO | None = None
-        self.writer = None
-        self.tmp: Path | None = None
-
-    def write(self, result: ArticleResult) -> None:
-        """Write one article's results (an ``ArticleResult``) and flush them."""
-        if self.writer is None:
-            self.stream = sys.stdout if self.target is None else self._open_temp(self.target)
-            self.writer = self.writer_class(self.stream)
-        try:
-            self.writer.write(result)
-            self.stream.flush()
-        except OSError as exc:
-            if self.target is None:  # standard output: a closed pipe is handled by main()
-                raise
-            raise CliError(f"{self.target}: cannot write ({exc.strerror})") from None
-
-    def _open_temp(self, target: Path) -> TextIO:
-        tmp = target.absolute().parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except OSError as exc:
-            raise CliError(f"{target}: cannot write ({exc.strerror})") from None
-        self.tmp = tmp
-        if target.exists():
-            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-        return os.fdopen(fd, "w", encoding="utf-8", newline="")
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self.tmp is None:
-            return
-        try:
-            self.stream.close()
-            if exc_type is None:
-                os.replace(self.tmp, self.target)
-        except OSError as error:
-            raise CliError(f"{self.target}: cannot write ({error.strerror})") from None
-        finally:
-            self.tmp.unlink(missing_ok=True)
 
 
 # -- segment ------------------------------------------------------------------
@@ -140,63 +70,26 @@ def _load_classifier(model: str | None, threshold: float | None):
         raise CliError(str(exc)) from None
 
 
-@contextmanager
-def _progress(paths: list[str], results_on_terminal: bool) -> Iterator[Callable[[], None]]:
-    """A function advancing a progress bar on standard error, shown for ten or more files in a terminal.
-
-    No bar when the results themselves stream to the terminal.
-    """
-    from nkdiplomacy.text.articles import expand
-
-    wanted = sys.stderr.isatty() and not results_on_terminal
-    total = sum(1 for _ in expand(paths)) if wanted else 0
-    if total < 10:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import Progress
-
-    # Error lines (standard error) print above the bar; standard output is left alone.
-    with Progress(console=Console(stderr=True), transient=True, redirect_stdout=False) as progress:
-        task = progress.add_task("Classifying articles", total=total)
-        yield lambda: progress.advance(task)
-
-
-def _classify(clf: Classifier, article: Article, seen: dict[str, int], only_relevant: bool) -> ArticleResult:
-    """An article's ``ArticleResult``; an ``InputError`` when it has no text line."""
-    from nkdiplomacy.text.articles import InputError
-    from nkdiplomacy.serving.render import ArticleResult
-
-    # Two files with the same name in different folders keep distinct ids.
-    seen[article.doc_id] = seen.get(article.doc_id, 0) + 1
-    count = seen[article.doc_id]
-    doc_id = article.doc_id if count == 1 else f"{article.doc_id}#{count}"
-    preds = clf.classify_article(article.text, doc_id=doc_id)
-    if not preds:
-        raise InputError(f"{article.source}: no text lines")
-    shown = [p for p in preds if p.relevant] if only_relevant else preds
-    return ArticleResult(doc_id=doc_id, source=article.source, predictions=shown, n_segments=len(preds))
-
-
 def cmd_predict(args) -> int:
-    from nkdiplomacy.text.articles import InputError, iter_articles
-    from nkdiplomacy.serving.render import WRITERS
+    from nkdiplomacy.serving.output import Output
+    from nkdiplomacy.serving.render import WRITERS, progress
+    from nkdiplomacy.serving.results import article_results
+    from nkdiplomacy.text.articles import InputError, expand, iter_articles
 
     _check_threshold(args.threshold)
-    output = _Output(args.output, WRITERS[args.format])
+    output = Output(args.output, WRITERS[args.format])
     clf = _load_classifier(args.model, args.threshold)
-    failed = False
-    seen: dict[str, int] = {}
+    # A progress bar on standard error, unless the results themselves stream to the terminal.
     on_terminal = args.output is None and sys.stdout.isatty()
-    with output, _progress(args.paths, results_on_terminal=on_terminal) as advance:
-        for item in iter_articles(args.paths, args.max_bytes):
-            try:
-                if isinstance(item, InputError):
-                    raise item
-                output.write(_classify(clf, item, seen, args.only_relevant))
-            except InputError as exc:
-                _error(str(exc))
+    total = sum(1 for _ in expand(args.paths)) if sys.stderr.isatty() and not on_terminal else 0
+    failed = False
+    with output, progress(total) as advance:
+        for result in article_results(clf, iter_articles(args.paths, args.max_bytes), args.only_relevant):
+            if isinstance(result, InputError):
+                _error(str(result))
                 failed = True
+            else:
+                output.write(result)
             advance()
     return 1 if failed else 0
 
@@ -308,6 +201,25 @@ def cmd_batch(args) -> int:
     return 0
 
 
+def _batch_options(p: argparse.ArgumentParser, master: str | None, master_help: str) -> None:
+    """The options of ``nkdiplomacy batch`` and of the spark-submit entry (``jobs/spark_batch.py``)."""
+    p.add_argument("--input", required=True, help="Parquet or JSON Lines file or folder with doc_id and text")
+    p.add_argument("--output", required=True, help="output Parquet folder (partitioned by event_type)")
+    p.add_argument("--model", help="MLflow model URI or folder (default: the shipped model)")
+    p.add_argument("--master", default=master, help=master_help)
+    p.add_argument("--input-format", choices=("auto", "parquet", "jsonl"), default="auto")
+    p.set_defaults(func=cmd_batch)
+
+
+def spark_submit_main(argv: list[str] | None = None, prog: str = "spark_batch.py") -> int:
+    """``nkdiplomacy batch`` as a spark-submit application: the master is left to spark-submit."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Score a corpus of articles (doc_id, text) with Spark, as `nkdiplomacy batch`."
+    )
+    _batch_options(parser, None, "Spark master (default: the one spark-submit sets)")
+    return _run(parser, argv, prog)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -315,8 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
     from nkdiplomacy.serving.render import FORMATS
+    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
 
     max_bytes = {
         "type": _max_bytes,
@@ -360,12 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("batch", help="score a corpus (Parquet or JSON Lines of doc_id, text) with Spark")
-    p.add_argument("--input", required=True, help="Parquet or JSON Lines file or folder with doc_id and text")
-    p.add_argument("--output", required=True, help="output Parquet folder (partitioned by event_type)")
-    p.add_argument("--model", help="MLflow model URI or folder (default: the shipped model)")
-    p.add_argument("--master", default="local[*]", help="Spark master (default: local[*])")
-    p.add_argument("--input-format", choices=("auto", "parquet", "jsonl"), default="auto")
-    p.set_defaults(func=cmd_batch)
+    _batch_options(p, "local[*]", "Spark master (default: local[*])")
     return parser
 
 
@@ -375,20 +282,24 @@ def _version() -> str:
     return __version__
 
 
-def main(argv: list[str] | None = None) -> int:
+def _run(parser: argparse.ArgumentParser, argv: list[str] | None, prog: str) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         return args.func(args)
-    except (CliError, MissingExtra) as exc:
-        _error(str(exc))
+    except (CliError, MissingExtra, OutputError) as exc:
+        _error(str(exc), prog)
         return 1
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, without a second error when Python flushes at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return _run(build_parser(), argv, PROG)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ class Prediction:
 
 
 def predictions_to_frame(predictions: list[Prediction]):
-    """A pandas DataFrame with one row per prediction and one ``p_<type>`` column per event type."""
+    """A pandas DataFrame with one row per prediction: ``doc_id``, ``seg_id``, ``text``, then the
+    model output columns (:func:`nkdiplomacy.schema.output_columns`, one ``p_<type>`` per event type)."""
     from nkdiplomacy.extras import require
+    from nkdiplomacy.schema import event_score_column
 
     require("mlflow", "pandas", what="a DataFrame of predictions")
     import pandas as pd
@@ -65,6 +67,6 @@ def predictions_to_frame(predictions: list[Prediction]):
     rows = []
     for p in predictions:
         row = {k: v for k, v in p.to_dict().items() if k != "event_scores"}
-        row.update({f"p_{k}": v for k, v in p.event_scores.items()})
+        row.update({event_score_column(k): v for k, v in p.event_scores.items()})
         rows.append(row)
     return pd.DataFrame(rows)

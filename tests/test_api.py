@@ -11,9 +11,10 @@ import pytest
 from conftest import RAW, REPO, run_cli
 
 import nkdiplomacy
-from nkdiplomacy.schema import event_type_names
-from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
+from nkdiplomacy.estimators.persist import MANIFEST, WRAPPED_MODEL
 from nkdiplomacy.records import Prediction
+from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.serving.locate import ModelLoadError, default_model_path
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
 HEAVY = ("torch", "transformers", "mlflow", "datasets")
@@ -39,14 +40,22 @@ def test_classify_article_scores_every_segment_in_order(default):
     assert not preds[19].relevant  # "Leave a Reply"
 
 
-def test_predict_scores_lone_segments(default):
-    preds = default.predict(["Sign up for our newsletter", "Kim Jong Un and Vladimir Putin signed a treaty."])
+def test_classify_scores_lone_segments(default):
+    preds = default.classify(
+        ["Sign up for our newsletter", "Kim Jong Un and Vladimir Putin signed a treaty."]
+    )
     assert [p.doc_id for p in preds] == [None, None]
     assert preds[0].score < preds[1].score
 
 
-def test_predict_accepts_a_single_string(default):
-    assert len(default.predict("Kim Jong Un met Xi Jinping.")) == 1
+def test_classify_accepts_a_single_string(default):
+    assert len(default.classify("Kim Jong Un met Xi Jinping.")) == 1
+
+
+def test_predict_is_a_deprecated_alias_of_classify(default):
+    with pytest.warns(DeprecationWarning, match="Classifier.classify"):
+        preds = default.predict("Kim Jong Un met Xi Jinping.")
+    assert preds == default.classify("Kim Jong Un met Xi Jinping.")
 
 
 def test_predictions_convert_to_json_and_dataframe(default):
@@ -74,7 +83,7 @@ def test_predict_segments_reads_segments_in_their_article(default):
 
 
 def test_load_accepts_a_native_model_folder_and_an_mlflow_folder():
-    native = nkdiplomacy.load(REPO / "models" / "default" / "artifacts" / "model")
+    native = nkdiplomacy.load(REPO / "models" / "default" / WRAPPED_MODEL)
     assert native.estimator.family == nkdiplomacy.load(REPO / "models" / "default").estimator.family
 
 
@@ -129,7 +138,7 @@ def test_predicting_with_the_default_model_imports_no_training_serving_or_pickle
 
 
 # -- damaged and unsafe model folders -------------------------------------------------------
-NATIVE = REPO / "models" / "default" / "artifacts" / "model"
+NATIVE = REPO / "models" / "default" / WRAPPED_MODEL
 
 
 @pytest.fixture
@@ -153,16 +162,16 @@ def test_truncated_head_file_is_a_one_line_error_naming_it(model_copy):
 
 
 def test_manifest_that_is_a_json_list_is_refused(model_copy):
-    (model_copy / "manifest.json").write_text("[1, 2]")
+    (model_copy / MANIFEST).write_text("[1, 2]")
     assert "expected a JSON object" in _load_error(model_copy)
 
 
 def test_manifest_with_an_unknown_parameter_is_refused(model_copy):
-    manifest = json.loads((model_copy / "manifest.json").read_text())
+    manifest = json.loads((model_copy / MANIFEST).read_text())
     manifest["params"]["evaluate"] = "os.system('true')"
-    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    (model_copy / MANIFEST).write_text(json.dumps(manifest))
     message = _load_error(model_copy)
-    assert str(model_copy / "manifest.json") in message and "'evaluate'" in message
+    assert str(model_copy / MANIFEST) in message and "'evaluate'" in message
 
 
 def test_truncated_onnx_encoder_is_found_at_load_not_at_the_first_article(model_copy):
@@ -192,3 +201,36 @@ def test_model_folder_holding_a_pickle_is_refused_without_running_it(name, model
     stderr = result.stderr.decode().strip()
     assert result.returncode == 1 and stderr.startswith("nkdiplomacy: error:") and "\n" not in stderr
     assert not marker.exists()
+
+
+# -- the model locator ----------------------------------------------------------------------
+def test_locator_finds_the_saved_model_in_every_way_of_naming_it(monkeypatch):
+    from nkdiplomacy.serving.locate import open_model, resolve_model
+
+    monkeypatch.delenv("NKDIPLOMACY_MODEL", raising=False)
+    for ref in (None, REPO / "models" / "default", NATIVE, f"file://{NATIVE}"):
+        assert resolve_model(ref) == NATIVE, ref
+    assert open_model(NATIVE).family == nkdiplomacy.load().estimator.family
+
+
+def test_default_model_can_be_named_by_the_environment(monkeypatch):
+    monkeypatch.setenv("NKDIPLOMACY_MODEL", str(NATIVE))
+    assert default_model_path() == NATIVE
+
+
+@pytest.mark.parametrize(
+    ("ref", "remote"),
+    [
+        ("models:/m/1", True),
+        ("runs:/0123/model", True),
+        ("mlflow-artifacts:/x", True),
+        ("s3://bucket/model", True),
+        ("hdfs://nn/model", True),
+        ("file:///tmp/model", False),
+        ("models/default", False),
+    ],
+)
+def test_locator_tells_mlflow_uris_from_folders(ref, remote):
+    from nkdiplomacy.serving.locate import is_model_uri
+
+    assert is_model_uri(ref) is remote

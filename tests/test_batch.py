@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from conftest import RAW, REPO
 
-from nkdiplomacy.serving.batch import OFF_TOPIC, BatchError, main, run_batch, spark_session
+from nkdiplomacy.cli import spark_submit_main
+from nkdiplomacy.estimators.persist import WRAPPED_MODEL
+from nkdiplomacy.schema import OFF_TOPIC, event_score_column, event_type_names
+from nkdiplomacy.serving.batch import BatchError, run_batch, spark_session
 from nkdiplomacy.text.articles import read_article
-from nkdiplomacy.schema import event_type_names
 
 N_GENERATED = 300
 TOL = 1e-6
@@ -109,7 +111,7 @@ def assert_same_as_predict(out: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert (out["text"] == expected["text"]).all()
     assert (out["relevant"] == expected["relevant"]).all()
     assert (out["event_type"] == expected["event_type"].fillna(OFF_TOPIC)).all()
-    for col in ["score", *[f"p_{t}" for t in event_type_names()]]:
+    for col in ["score", *[event_score_column(t) for t in event_type_names()]]:
         assert (out[col] - expected[col]).abs().max() <= TOL, col
 
 
@@ -134,7 +136,7 @@ def test_jsonl_matches_predict(spark, trained_model_dir, corpus, articles, expec
 def test_parquet_folder_via_main(spark, trained_model_dir, corpus, expected, tmp_path, capsys):
     """The spark-submit entry point (no --master: the active session), on a Parquet folder."""
     target = tmp_path / "predictions"
-    code = main(
+    code = spark_submit_main(
         ["--input", str(corpus["parquet"]), "--output", str(target), "--model", str(trained_model_dir)]
     )
     assert code == 0
@@ -143,10 +145,10 @@ def test_parquet_folder_via_main(spark, trained_model_dir, corpus, expected, tmp
     assert_same_as_predict(read_output(target), expected)
 
 
-def test_script_runs_as_a_file():
-    """``spark-submit .../nkdiplomacy/serving/batch.py``: run as a file, its folder must not shadow modules."""
+def test_spark_submit_entry_runs_as_a_file():
+    """``spark-submit jobs/spark_batch.py``: the entry outside the package runs as a file."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "nkdiplomacy" / "serving" / "batch.py"), "--help"],
+        [sys.executable, str(REPO / "jobs" / "spark_batch.py"), "--help"],
         capture_output=True,
         text=True,
         check=False,
@@ -209,10 +211,10 @@ def test_malformed_json_line(spark, trained_model_dir, tmp_path):
 def test_unreadable_model(kind, trained_model_dir, corpus, tmp_path):
     model = tmp_path / "model"
     if kind == "not-mlflow":
-        shutil.copytree(trained_model_dir / "artifacts" / "model", model)  # a native folder: no MLmodel
+        shutil.copytree(trained_model_dir / WRAPPED_MODEL, model)  # a native folder: no MLmodel
     elif kind == "corrupt":
         shutil.copytree(trained_model_dir, model)
-        for head in (model / "artifacts" / "model").glob("*.npz"):
+        for head in (model / WRAPPED_MODEL).glob("*.npz"):
             head.write_bytes(b"not an npz")
     with pytest.raises(BatchError) as excinfo:
         run_batch(str(corpus["jsonl"]), str(tmp_path / "out"), str(model))

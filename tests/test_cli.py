@@ -15,6 +15,7 @@ import time
 import pytest
 from conftest import RAW, REPO, SEED, local_env, run_cli
 
+from nkdiplomacy.estimators.persist import MANIFEST, WRAPPED_MODEL
 from nkdiplomacy.serving.render import csv_columns
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
@@ -243,7 +244,7 @@ def test_evaluate_warns_when_evaluated_pages_were_in_the_training_data(trained_m
 
 
 def test_trained_model_records_its_training_data_digest_and_doc_ids(trained_model_dir):
-    manifest = json.loads((trained_model_dir / "artifacts" / "model" / "manifest.json").read_text())
+    manifest = json.loads((trained_model_dir / WRAPPED_MODEL / MANIFEST).read_text())
     data = manifest["training_data"]
     assert len(data["digest"]) == 64 and data["n_records"] > 0
     assert data["doc_ids"] == sorted(data["doc_ids"]) and len(set(data["doc_ids"])) == len(data["doc_ids"])

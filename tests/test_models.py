@@ -9,10 +9,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from nkdiplomacy.corpus.annotations import read_annotations
-from nkdiplomacy.text.context import SegmentInput, grouped_inputs
 from nkdiplomacy.estimators import estimator_class, make_estimator
 from nkdiplomacy.estimators.base import load_estimator
-from nkdiplomacy.estimators.predictor import OFF_TOPIC, ModelError, label_space
+from nkdiplomacy.estimators.persist import MANIFEST, ModelError
+from nkdiplomacy.estimators.predictor import label_space
+from nkdiplomacy.schema import OFF_TOPIC
+from nkdiplomacy.text.context import SegmentInput, grouped_inputs
 
 TINY = {
     "tfidf": {},
@@ -122,9 +124,9 @@ def test_model_saved_with_other_event_types_is_refused(tiny_data, tmp_path):
 
     inputs, labels = tiny_data
     folder = make_estimator("tfidf").fit(inputs, labels).save(tmp_path / "m")
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = json.loads((folder / MANIFEST).read_text())
     manifest["event_types"] = manifest["event_types"][:-1]
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="trained on event types"):
         load_estimator(folder)
 
@@ -161,8 +163,8 @@ def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
 
 
 def test_page_keys_group_a_page_and_keep_lone_segments_apart():
-    from nkdiplomacy.text.context import article_inputs, lone_input
     from nkdiplomacy.estimators.stacked import page_keys
+    from nkdiplomacy.text.context import article_inputs, lone_input
 
     page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
     keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])

@@ -71,7 +71,7 @@ def test_lone_segment_with_only_text(served, trained_model_dir):
     sentence = "Kim Jong Un held talks with Russian President Vladimir Putin in Vladivostok."
     out = invoke(served, ["text"], [[sentence], ["Sign up for our newsletter"]])
     assert len(out) == 2
-    expected = nkdiplomacy.load(trained_model_dir).predict([sentence, "Sign up for our newsletter"])
+    expected = nkdiplomacy.load(trained_model_dir).classify([sentence, "Sign up for our newsletter"])
     assert [r["score"] for r in out] == pytest.approx([p.score for p in expected], abs=1e-6)
     assert [r["relevant"] for r in out] == [p.relevant for p in expected]
 

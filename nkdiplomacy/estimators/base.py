@@ -16,9 +16,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from nkdiplomacy.estimators.persist import write_manifest
+from nkdiplomacy.estimators.predictor import Predictor, label_space, load_model
+from nkdiplomacy.schema import OFF_TOPIC, event_type_names
 from nkdiplomacy.text.context import as_inputs
-from nkdiplomacy.schema import event_type_names
-from nkdiplomacy.estimators.predictor import MANIFEST, OFF_TOPIC, Predictor, label_space, load_model
 
 
 class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
@@ -56,7 +57,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
         return super().score_segments(X)
 
     def save(self, path: str | Path, extra: dict | None = None) -> Path:
-        """Write the fitted model to a folder: ``manifest.json`` plus the family's data files.
+        """Write the fitted model to a folder: its manifest plus the family's data files (see :mod:`.persist`).
 
         ``extra`` (JSON-able, e.g. cross-validated metrics) is kept in the manifest.
         """
@@ -75,7 +76,7 @@ class SegmentClassifier(ClassifierMixin, BaseEstimator, Predictor):
             **(extra or {}),
         }
         self._save_payload(path)
-        (path / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        write_manifest(path, manifest)
         return path
 
 

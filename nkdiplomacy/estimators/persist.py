@@ -1,4 +1,8 @@
-"""Data-only model files: arrays in ``.npz`` and values in JSON, read without pickle.
+"""The model folder on disk: its layout, its manifest and its data-only files.
+
+A saved-model folder holds ``manifest.json`` and its family's data files (JSON, ``.npz``, ONNX,
+tokenizer and safetensors files). An MLflow model folder (``MLmodel``) holds one inside, at
+``artifacts/model``. This module is the one place that knows those names.
 
 A model folder holds no pickle (joblib's included): unpickling a crafted file runs any code, so
 fitted parts are stored as plain arrays and JSON and rebuilt from them (see :mod:`.heads`).
@@ -14,12 +18,85 @@ from typing import Any
 
 import numpy as np
 
-from nkdiplomacy.estimators.predictor import ModelError, first_line
+from nkdiplomacy.schema import event_type_names
 
+# A saved-model folder: its manifest (family, params, event types, n_train, extras).
+MANIFEST = "manifest.json"
+# An MLflow model folder: MLflow's own description of it, and the saved-model folder it wraps,
+# logged as the pyfunc artifact ARTIFACT_KEY (MLflow keeps an artifact folder under its own name).
+MLMODEL = "MLmodel"
+ARTIFACT_KEY = "model"
+WRAPPED_MODEL = Path("artifacts", ARTIFACT_KEY)
+# Models saved by old versions (pickles), refused.
+_OLD_FORMAT = "*.joblib"
 # What reading a missing, truncated or malformed data file raises.
 _UNREADABLE = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile)
 
 
+class ModelError(ValueError):
+    """A saved model that cannot be read; the message names the file."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# -- the folder ---------------------------------------------------------------
+def is_mlflow_model(folder: Path) -> bool:
+    """Whether ``folder`` is an MLflow model folder (it has an ``MLmodel`` file)."""
+    return (Path(folder) / MLMODEL).is_file()
+
+
+def saved_model_in(folder: str | Path) -> Path | None:
+    """The saved-model folder that ``folder`` is or wraps (as an MLflow model folder); ``None`` if neither."""
+    folder = Path(folder)
+    if (folder / MANIFEST).exists():
+        return folder
+    if (folder / MLMODEL).exists() and (folder / WRAPPED_MODEL / MANIFEST).exists():
+        return folder / WRAPPED_MODEL
+    return None
+
+
+def not_a_model_folder(folder: Path) -> str:
+    """Why ``folder`` is not a model folder, in one line."""
+    return f"{folder}: not a model folder (no {MANIFEST} or {MLMODEL} with {WRAPPED_MODEL.as_posix()})"
+
+
+def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
+    (Path(path) / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The checked manifest of the saved-model folder ``path``."""
+    path = Path(path)
+    file = path / MANIFEST
+    if any(path.glob(_OLD_FORMAT)):
+        raise ModelError(
+            f"{path}: model saved in an old, unsafe format (joblib pickles, not loaded); "
+            "re-save or retrain it with this version"
+        )
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: not a model folder (no {MANIFEST})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{file}: malformed JSON ({first_line(exc)})") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{file}: expected a JSON object, got a {type(manifest).__name__}")
+    for key, kind in (("family", str), ("params", dict), ("n_train", int), ("event_types", list)):
+        if not isinstance(manifest.get(key), kind):
+            raise ModelError(f"{file}: {key!r} missing or not a {kind.__name__}")
+    names = tuple(e.get("name") if isinstance(e, dict) else e for e in manifest["event_types"])
+    if names != event_type_names():
+        raise ModelError(
+            f"{path}: model was trained on event types {names}, this package has {event_type_names()}"
+        )
+    return manifest
+
+
+# -- data files ---------------------------------------------------------------
 def save_arrays(file: Path, **arrays: np.ndarray) -> None:
     np.savez(file, **arrays)
 

@@ -1,47 +1,45 @@
-"""A fitted model without scikit-learn: the decision rule, the model folder and its loader.
+"""A fitted model without scikit-learn: scoring, the label space, and loading a saved-model folder.
 
 A classifier has two heads: relevance (is the segment an on-topic North Korea
 diplomacy passage?) and event type (which of the schema's types, for on-topic
 segments). As one classifier over the label space ``("off_topic", *event types)``,
 ``predict_proba`` gives ``P(off_topic) = 1 - r`` and ``P(type) = r * P(type | on-topic)``,
-where ``r`` is the relevance score; ``predict`` thresholds ``r`` and then takes the most
-likely type.
+where ``r`` is the relevance score; ``predict`` applies the decision rule,
+:func:`nkdiplomacy.schema.decide`.
 
-A model folder holds ``manifest.json`` and its family's data files (JSON, ``.npz``, ONNX,
-tokenizer and safetensors files). Loading one never unpickles and never imports code from it.
+A model folder (see :mod:`.persist`) holds a manifest and its family's data files. Loading one never
+unpickles and never imports code from it.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from nkdiplomacy.bounds import UNIT, Bound
+from nkdiplomacy.estimators.persist import MANIFEST, ModelError, first_line, read_manifest
+from nkdiplomacy.schema import OFF_TOPIC, decide, event_type_names
 from nkdiplomacy.text.context import SegmentInput, as_inputs
-from nkdiplomacy.schema import event_type_names
 
-OFF_TOPIC = "off_topic"
-MANIFEST = "manifest.json"
-_OLD_FORMAT = "*.joblib"
+# Re-exported for the model families and the trainer, which import them from here.
+__all__ = [
+    "MANIFEST",
+    "OFF_TOPIC",
+    "ModelError",
+    "Predictor",
+    "first_line",
+    "label_space",
+    "load_model",
+    "read_manifest",
+]
 
 
 def label_space() -> tuple[str, ...]:
     """``("off_topic", *event types)``: the classes of every model."""
     return (OFF_TOPIC, *event_type_names())
-
-
-class ModelError(ValueError):
-    """A saved model that cannot be read; the message names the file."""
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message, or its type's name."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class Predictor:
@@ -69,10 +67,8 @@ class Predictor:
         return np.column_stack([1.0 - relevance, relevance[:, None] * events])
 
     def predict(self, X) -> np.ndarray:
-        relevance, events = self.score_segments(X)
-        types = np.array(event_type_names(), dtype=object)
-        best = types[events.argmax(axis=1)] if len(events) else types[:0]
-        return np.where(relevance >= self.threshold, best, OFF_TOPIC)
+        relevant, types = decide(*self.score_segments(X), self.threshold)
+        return np.array([t if r else OFF_TOPIC for r, t in zip(relevant, types)], dtype=object)
 
     @classmethod
     def from_folder(cls, path: Path, manifest: dict[str, Any]) -> Predictor:
@@ -97,33 +93,6 @@ class Predictor:
 
     def _load_payload(self, path: Path) -> None:
         raise NotImplementedError
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The checked manifest of the model folder ``path``."""
-    file = path / MANIFEST
-    if any(path.glob(_OLD_FORMAT)):
-        raise ModelError(
-            f"{path}: model saved in an old, unsafe format (joblib pickles, not loaded); "
-            "re-save or retrain it with this version"
-        )
-    try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{path}: not a model folder (no {MANIFEST})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{file}: malformed JSON ({first_line(exc)})") from None
-    if not isinstance(manifest, dict):
-        raise ModelError(f"{file}: expected a JSON object, got a {type(manifest).__name__}")
-    for key, kind in (("family", str), ("params", dict), ("n_train", int), ("event_types", list)):
-        if not isinstance(manifest.get(key), kind):
-            raise ModelError(f"{file}: {key!r} missing or not a {kind.__name__}")
-    names = tuple(e.get("name") if isinstance(e, dict) else e for e in manifest["event_types"])
-    if names != event_type_names():
-        raise ModelError(
-            f"{path}: model was trained on event types {names}, this package has {event_type_names()}"
-        )
-    return manifest
 
 
 def load_model(path: str | Path, classes=None) -> Predictor:

@@ -9,48 +9,44 @@ fills. Output: one row per input row with ``relevant``, ``score``,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import mlflow.pyfunc
+import numpy as np
 import pandas as pd
 
+from nkdiplomacy.estimators.persist import ARTIFACT_KEY, read_manifest
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, event_type_names, output_columns
+from nkdiplomacy.serving.columns import NULLABLE, output_kinds
 from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
-from nkdiplomacy.schema import event_type_names
 
-ARTIFACT_KEY = "model"
 # Models from code: MLflow stores this file instead of a cloudpickled object.
 MODEL_CODE = str(Path(__file__).with_name("pyfunc_model.py"))
+# Where a training run logs the model (``runs:/<run id>/model``).
+RUN_ARTIFACT_PATH = "model"
 
 
 def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
     """Score a DataFrame of segments with a fitted classifier; the pyfunc output format."""
     relevance, events = clf.score_segments(inputs_from_frame(df))
-    threshold = clf.threshold if threshold is None else threshold
-    types = event_type_names()
-    relevant = relevance >= threshold
-    out = pd.DataFrame(
-        {
-            "relevant": relevant,
-            "score": relevance,
-            # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
-            "event_type": pd.Series(
-                [types[i] if r else None for i, r in zip(events.argmax(axis=1), relevant)], dtype=object
-            ),
-        }
-    )
-    for j, name in enumerate(types):
-        out[f"p_{name}"] = events[:, j]
-    return out
+    relevant, types = decide(relevance, events, clf.threshold if threshold is None else threshold)
+    columns = {
+        "relevant": np.asarray(relevant, dtype=bool),
+        "score": relevance,
+        # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
+        "event_type": pd.Series(types, dtype=object),
+        **{event_score_column(name): events[:, j] for j, name in enumerate(event_type_names())},
+    }
+    return pd.DataFrame(columns, columns=list(output_columns()))
 
 
 class SegmentModel(mlflow.pyfunc.PythonModel):
-    """Wraps a saved model folder (``artifacts/model``) for MLflow serving and ``spark_udf``."""
+    """Wraps a saved model folder (the artifact ``ARTIFACT_KEY``) for MLflow serving and ``spark_udf``."""
 
     def load_context(self, context):
-        from nkdiplomacy.estimators.predictor import load_model
+        from nkdiplomacy.serving.locate import open_model
 
-        self.clf = load_model(context.artifacts[ARTIFACT_KEY])
+        self.clf = open_model(context.artifacts[ARTIFACT_KEY])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         if not isinstance(model_input, pd.DataFrame):
@@ -58,7 +54,7 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
         return scores_frame(self.clf, model_input, (params or {}).get("threshold"))
 
 
-def signature(threshold: float = 0.5):
+def signature(threshold: float = DEFAULT_THRESHOLD):
     """Input, output and params schema of the pyfunc model.
 
     MLflow fills in the ``threshold`` param's default on every request that
@@ -74,12 +70,7 @@ def signature(threshold: float = 0.5):
         + [ColSpec("long", "seg_id", required=False), ColSpec("double", "position", required=False)]
     )
     outputs = Schema(
-        [
-            ColSpec("boolean", "relevant"),
-            ColSpec("double", "score"),
-            ColSpec("string", "event_type", required=False),
-        ]
-        + [ColSpec("double", f"p_{t}") for t in event_type_names()]
+        [ColSpec(kind, name, required=name not in NULLABLE) for name, kind in output_kinds().items()]
     )
     params = ParamSchema([ParamSpec("threshold", "double", float(threshold))])
     return ModelSignature(inputs=inputs, outputs=outputs, params=params)
@@ -107,8 +98,7 @@ def pip_requirements() -> list[str]:
 
 
 def _threshold(native_dir) -> float:
-    manifest = json.loads((Path(native_dir) / "manifest.json").read_text(encoding="utf-8"))
-    return float(manifest["params"].get("threshold", 0.5))
+    return float(read_manifest(Path(native_dir))["params"].get("threshold", DEFAULT_THRESHOLD))
 
 
 def save_pyfunc(native_dir, path) -> None:
@@ -126,7 +116,7 @@ def save_pyfunc(native_dir, path) -> None:
 def log_pyfunc(native_dir, registered_model_name: str | None = None):
     """Log the pyfunc model to the active run (and register it); returns MLflow's ``ModelInfo``."""
     return mlflow.pyfunc.log_model(
-        name="model",
+        name=RUN_ARTIFACT_PATH,
         python_model=MODEL_CODE,
         artifacts={ARTIFACT_KEY: str(native_dir)},
         signature=signature(_threshold(native_dir)),

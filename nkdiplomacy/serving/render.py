@@ -1,4 +1,4 @@
-"""Output formats of ``nkdiplomacy predict`` and ``evaluate``.
+"""Output formats of ``nkdiplomacy predict`` and ``evaluate``, and the progress bar of ``predict``.
 
 - ``table``: a readable terminal table per article.
 - ``text``: each article's on-topic passages as plain paragraphs with their event type, for reading.
@@ -15,26 +15,14 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
-from nkdiplomacy.schema import event_type_names
-from nkdiplomacy.records import Prediction
+from nkdiplomacy.schema import event_type_names, output_columns
+from nkdiplomacy.serving.results import ArticleResult
 
-
-@dataclass(frozen=True)
-class ArticleResult:
-    """One classified article: the predictions to show and the number of segments it has in all."""
-
-    doc_id: str
-    source: str
-    predictions: list[Prediction]
-    n_segments: int
-
-    @property
-    def summary(self) -> str:
-        on = sum(p.relevant for p in self.predictions)
-        return f"{on} of {self.n_segments} segments on-topic"
+__all__ = ["FORMATS", "WRITERS", "ArticleResult", "csv_columns", "metrics_table", "progress"]
 
 
 class JsonlWriter:
@@ -46,15 +34,8 @@ class JsonlWriter:
 
 
 def csv_columns() -> list[str]:
-    return [
-        "doc_id",
-        "seg_id",
-        "relevant",
-        "score",
-        "event_type",
-        *[f"p_{t}" for t in event_type_names()],
-        "text",
-    ]
+    """The CSV header: the segment's ids, the model output columns, the text last."""
+    return ["doc_id", "seg_id", *output_columns(), "text"]
 
 
 class CsvWriter:
@@ -136,3 +117,18 @@ def metrics_table(metrics: dict[str, float], title: str) -> None:
     for key, value in metrics.items():
         table.add_row(key, f"{value:.0f}" if key.startswith("n_") else f"{value:.3f}")
     Console().print(table)
+
+
+@contextmanager
+def progress(total: int) -> Iterator[Callable[[], None]]:
+    """A function advancing a progress bar on standard error, shown for ten or more articles."""
+    if total < 10:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    # Error lines (standard error) print above the bar; standard output is left alone.
+    with Progress(console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("Classifying articles", total=total)
+        yield lambda: bar.advance(task)

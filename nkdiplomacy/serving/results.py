@@ -1,0 +1,52 @@
+"""Classified articles, one :class:`ArticleResult` each, as ``nkdiplomacy predict`` writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from nkdiplomacy.records import Prediction
+from nkdiplomacy.text.articles import Article, InputError
+
+if TYPE_CHECKING:
+    from nkdiplomacy.serving.classifier import Classifier
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """One classified article: the predictions to show and the number of segments it has in all."""
+
+    doc_id: str
+    source: str
+    predictions: list[Prediction]
+    n_segments: int
+
+    @property
+    def summary(self) -> str:
+        on = sum(p.relevant for p in self.predictions)
+        return f"{on} of {self.n_segments} segments on-topic"
+
+
+def article_results(
+    clf: Classifier, articles: Iterable[Article | InputError], only_relevant: bool = False
+) -> Iterator[ArticleResult | InputError]:
+    """Each article's result, or an :class:`InputError` for an unreadable one or one with no text line.
+
+    Two articles with the same id (files of one name in different folders) keep distinct ids:
+    ``name``, ``name#2``, ...
+    """
+    seen: dict[str, int] = {}
+    for article in articles:
+        if isinstance(article, InputError):
+            yield article
+            continue
+        seen[article.doc_id] = seen.get(article.doc_id, 0) + 1
+        count = seen[article.doc_id]
+        doc_id = article.doc_id if count == 1 else f"{article.doc_id}#{count}"
+        preds = clf.classify_article(article.text, doc_id=doc_id)
+        if not preds:
+            yield InputError(f"{article.source}: no text lines")
+            continue
+        shown = [p for p in preds if p.relevant] if only_relevant else preds
+        yield ArticleResult(doc_id=doc_id, source=article.source, predictions=shown, n_segments=len(preds))
