@@ -10,8 +10,10 @@ Requests that do not come from the page are refused (403):
 
 from __future__ import annotations
 
+import errno
 import logging
 import secrets
+import socket
 import sys
 from importlib import resources
 
@@ -116,12 +118,18 @@ def create_app(session: Session, token: str | None = None) -> Flask:
 def serve(session: Session, port: int) -> None:
     """Serve on 127.0.0.1:``port`` (0: a free port) until Ctrl-C; :class:`AnnotateError` when the port is taken."""
     app = create_app(session)
+    # Bound here, so that a port in use is one line (werkzeug would print two and exit).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        server = make_server("127.0.0.1", port, app, threaded=False)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(64)
     except OSError as exc:
-        if port and exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+        sock.close()
+        if port and exc.errno == errno.EADDRINUSE:
             raise AnnotateError(f"port {port} on 127.0.0.1 is in use (choose another with --port)") from None
         raise AnnotateError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})") from None
+    sock.set_inheritable(True)
+    server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=False, fd=sock.fileno())
     app.config["PORT"] = server.port
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     left = len(session.items) - len(session.done & session.by_key.keys())
