@@ -37,15 +37,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nkdiplomacy.corpus.annotations import read_annotations  # noqa: E402
-from nkdiplomacy.corpus.splits import _outlet, grouped_folds  # noqa: E402
-from nkdiplomacy.estimators import make_estimator  # noqa: E402
-from nkdiplomacy.schema import OFF_TOPIC  # noqa: E402
-from nkdiplomacy.serving.suggest import Candidate, pick  # noqa: E402
-from nkdiplomacy.text.context import grouped_inputs  # noqa: E402
-from nkdiplomacy.trainer.metrics import evaluate_scores  # noqa: E402
-from nkdiplomacy.trainer.recipe import load_config  # noqa: E402
-from nkdiplomacy.trainer.train import estimator_params, training_weights  # noqa: E402
+from nkdiplomacy.corpus.annotations import read_annotations
+from nkdiplomacy.corpus.splits import _outlet, grouped_folds
+from nkdiplomacy.estimators import make_estimator
+from nkdiplomacy.schema import OFF_TOPIC
+from nkdiplomacy.serving.suggest import Candidate, pick
+from nkdiplomacy.text.context import grouped_inputs
+from nkdiplomacy.trainer.metrics import evaluate_scores
+from nkdiplomacy.trainer.recipe import load_config
+from nkdiplomacy.trainer.train import estimator_params, training_weights
 
 RESULTS = ROOT / "benchmarks" / "results"
 KEYS = ("relevance_f1", "event_macro_f1")
@@ -63,7 +63,9 @@ def _scores(model, inputs):
 
 
 def _metrics(records, relevance, events, threshold):
-    m = evaluate_scores([r.relevant for r in records], [r.event_type for r in records], relevance, events, threshold)
+    m = evaluate_scores(
+        [r.relevant for r in records], [r.event_type for r in records], relevance, events, threshold
+    )
     return {k: m[k] for k in KEYS}
 
 
@@ -150,7 +152,9 @@ def main() -> int:
     if args.max_synthetic_docs is not None:
         keep = set(sorted({r.doc_id for r in records if r.origin == "synthetic"})[: args.max_synthetic_docs])
         records = [r for r in records if r.origin != "synthetic" or r.doc_id in keep]
-    inputs = grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])
+    inputs = grouped_inputs(
+        [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
+    )
     folds = grouped_folds(records, "source", cfg.cv.outlet_groups, cfg.cv.kcna_folds)
     if args.groups:
         wanted = args.groups.split(",")
@@ -162,7 +166,9 @@ def main() -> int:
 
     results = []
     for fold in folds:
-        results.append(run_group(cfg, params, records, inputs, fold, sizes, args.step, args.repeats, args.seed, log))
+        results.append(
+            run_group(cfg, params, records, inputs, fold, sizes, args.step, args.repeats, args.seed, log)
+        )
         report(args, cfg, results, sizes, start)
     print((RESULTS / "active_learning.md").read_text())
     return 0
@@ -204,7 +210,9 @@ def report(args, cfg, results, sizes, start):
 
     table = []
     for g in results:
-        row = {k: g[k] for k in ("group", "pages", "pool_pages", "test_pages", "pool_segments", "test_segments")}
+        row = {
+            k: g[k] for k in ("group", "pages", "pool_pages", "test_pages", "pool_segments", "test_segments")
+        }
         row["before"] = metrics_of(g, "before")
         for n in sizes:
             row[f"suggested_{n}"] = metrics_of(g, n_arm(g, "suggested", n))
@@ -220,7 +228,9 @@ def report(args, cfg, results, sizes, start):
     meta = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": "python benchmarks/active_learning.py " + " ".join(sys.argv[1:]),
-        "config": str(Path(args.config).relative_to(ROOT)) if Path(args.config).is_relative_to(ROOT) else args.config,
+        "config": str(Path(args.config).relative_to(ROOT))
+        if Path(args.config).is_relative_to(ROOT)
+        else args.config,
         "family": cfg.family,
         "sizes": sizes,
         "step": args.step,
@@ -241,10 +251,12 @@ def _cell(m, key):
 
 def render_md(meta, table, sizes) -> str:
     lines = [
-        f"Active learning vs random sampling ({meta['family']}, `{meta['config']}`): a held-out source group's pages "
-        f"split into a pool half and a test half; +N pool segments labeled (gold labels), retrained; scores on the "
-        f"test half. Suggested in rounds of {meta['step']}; random averaged over {meta['random_repeats']} draws. "
-        f"{meta['date']}, {meta['seconds']:.0f} s, `{meta['command']}`.",
+        (
+            f"Active learning vs random sampling ({meta['family']}, `{meta['config']}`): a held-out source group's pages "
+            f"split into a pool half and a test half; +N pool segments labeled (gold labels), retrained; scores on the "
+            f"test half. Suggested in rounds of {meta['step']}; random averaged over {meta['random_repeats']} draws. "
+            f"{meta['date']}, {meta['seconds']:.0f} s, `{meta['command']}`."
+        ),
         "",
     ]
     for key, title in (("relevance_f1", "Relevance F1"), ("event_macro_f1", "Event macro-F1")):

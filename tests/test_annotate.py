@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -95,7 +94,9 @@ def press(driver, key):
 
 
 def labels_in(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    return (
+        [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+    )
 
 
 def open_page(driver, url):
@@ -123,7 +124,10 @@ def test_label_with_the_keyboard_undo_reload_and_resume_after_a_crash(tmp_path, 
         highlighted = browser.find_element(By.CSS_SELECTOR, "#page li.current")
         assert highlighted.text == rows[0]["text"] and highlighted.get_attribute("data-seg") == "2"
         assert "meeting" in text_of(browser, "guess")
-        assert browser.find_element(By.CSS_SELECTOR, "#answers button.guess").get_attribute("data-answer") == "meeting"
+        assert (
+            browser.find_element(By.CSS_SELECTOR, "#answers button.guess").get_attribute("data-answer")
+            == "meeting"
+        )
         # The schema's event types with their descriptions.
         types = browser.find_elements(By.CSS_SELECTOR, "#types tr")
         assert len(types) == 7 and "summits" in types[0].text
@@ -172,7 +176,10 @@ def test_label_with_the_keyboard_undo_reload_and_resume_after_a_crash(tmp_path, 
         assert "All done" in text_of(browser, "guess")
     finally:
         server.kill()
-    assert [(r.seg_id, r.event_type) for r in read_annotations(out)][2:] == [(7, "cooperation"), (11, "analysis")]
+    assert [(r.seg_id, r.event_type) for r in read_annotations(out)][2:] == [
+        (7, "cooperation"),
+        (11, "analysis"),
+    ]
 
 
 def _request(url, method="GET", headers=None, body=None):
@@ -193,13 +200,18 @@ def test_requests_not_from_the_page_are_refused(tmp_path):
         assert status == 200
         token = re.search(r'name="token" content="([^"]+)"', html)[1]
         origin = server.url.rstrip("/")
-        answer = json.dumps({"key": f"{rows[0]['doc_id']}\t2", "relevant": False, "event_type": None}).encode()
+        answer = json.dumps(
+            {"key": f"{rows[0]['doc_id']}\t2", "relevant": False, "event_type": None}
+        ).encode()
         post = {"Content-Type": "application/json"}
         api = server.url + "api/answer"
         assert _request(server.url + "api/state")[0] == 403  # no token
         assert _request(server.url + "api/state", headers={"X-Token": "guess"})[0] == 403
         assert _request(api, "POST", {**post, "Origin": origin}, answer)[0] == 403  # no token
-        assert _request(api, "POST", {**post, "X-Token": token, "Origin": "http://evil.example"}, answer)[0] == 403
+        assert (
+            _request(api, "POST", {**post, "X-Token": token, "Origin": "http://evil.example"}, answer)[0]
+            == 403
+        )
         assert _request(api, "POST", {**post, "X-Token": token}, answer)[0] == 403  # no Origin
         host = {"Host": f"evil.example:{server.port}", "X-Token": token}
         assert _request(server.url + "api/state", headers=host)[0] == 403  # DNS rebinding
@@ -210,7 +222,9 @@ def test_requests_not_from_the_page_are_refused(tmp_path):
         assert len(labels_in(out)) == 1
         # Bound to the loopback interface only.
         assert server.proc.poll() is None
-        listening = [line for line in Path("/proc/net/tcp").read_text().splitlines() if f":{server.port:04X} " in line]
+        listening = [
+            line for line in Path("/proc/net/tcp").read_text().splitlines() if f":{server.port:04X} " in line
+        ]
         assert listening and all(line.split()[1].startswith("0100007F:") for line in listening)
     finally:
         server.kill()
@@ -229,7 +243,9 @@ def test_a_damaged_last_line_is_reported_on_restart(tmp_path):
     good = {k: rows[0][k] for k in ("doc_id", "seg_id", "text", "relevant", "event_type", "origin")}
     out.write_text(json.dumps(good) + "\n" + json.dumps(good)[:40], encoding="utf-8")
     before = out.read_bytes()
-    _one_line_error(run_cli("annotate", str(todo), "--output", str(out), "--port", "0"), f"{out}:2:", "damaged")
+    _one_line_error(
+        run_cli("annotate", str(todo), "--output", str(out), "--port", "0"), f"{out}:2:", "damaged"
+    )
     assert out.read_bytes() == before  # never truncated or rewritten
 
 
@@ -249,7 +265,9 @@ def test_malformed_todo_unwritable_output_and_port_in_use_are_one_line_errors(tm
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        _one_line_error(run_cli("annotate", str(todo), "--output", str(out), "--port", str(port)), f"port {port}")
+        _one_line_error(
+            run_cli("annotate", str(todo), "--output", str(out), "--port", str(port)), f"port {port}"
+        )
 
 
 def test_articles_can_be_annotated_directly_and_the_cli_does_not_load_flask_for_help(tmp_path, browser):
@@ -263,6 +281,8 @@ def test_articles_can_be_annotated_directly_and_the_cli_does_not_load_flask_for_
     finally:
         server.kill()
     assert [(r.seg_id, r.relevant) for r in read_annotations(out)] == [(0, False)]
-    code = "import nkdiplomacy, nkdiplomacy.cli, sys; nkdiplomacy.cli.build_parser(); print(sorted(sys.modules))"
+    code = (
+        "import nkdiplomacy, nkdiplomacy.cli, sys; nkdiplomacy.cli.build_parser(); print(sorted(sys.modules))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "flask" not in loaded and "werkzeug" not in loaded and "selenium" not in loaded

@@ -85,10 +85,14 @@ def test_suggest_command_writes_a_todo_file_that_becomes_valid_labels(tmp_path):
 
 
 def test_suggest_reports_bad_inputs_in_one_line_and_goes_on(tmp_path):
-    result = run_cli("suggest", str(tmp_path / "missing.txt"), str(RAW / "003_254259dacc8f1105.txt"), "--n", "2")
+    result = run_cli(
+        "suggest", str(tmp_path / "missing.txt"), str(RAW / "003_254259dacc8f1105.txt"), "--n", "2"
+    )
     err = result.stderr.decode()
     assert result.returncode == 1 and "Traceback" not in err
     assert err.startswith("nkdiplomacy: error: ") and "missing.txt" in err
     assert len(result.stdout.decode().splitlines()) == 2
     bad_n = run_cli("suggest", str(RAW), "--n", "0")
-    assert bad_n.returncode == 1 and "--n" in bad_n.stderr.decode() and "Traceback" not in bad_n.stderr.decode()
+    assert (
+        bad_n.returncode == 1 and "--n" in bad_n.stderr.decode() and "Traceback" not in bad_n.stderr.decode()
+    )

@@ -21,10 +21,10 @@ from nkdiplomacy.extras import require
 
 require("annotate", "flask", what="nkdiplomacy annotate")
 
-from flask import Flask, Response, abort, jsonify, request  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from flask import Flask, Response, abort, jsonify, request
+from werkzeug.serving import make_server
 
-from nkdiplomacy.annotate.session import AnnotateError, Session  # noqa: E402
+from nkdiplomacy.annotate.session import AnnotateError, Session
 
 _STATIC = ("app.js", "app.css")
 

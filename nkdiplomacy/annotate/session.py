@@ -111,7 +111,9 @@ def read_todo(path: Path) -> tuple[list[Item], dict[str, list[tuple[int, str]]]]
                 text=ann.text,
                 guess_relevant=ann.relevant,
                 guess_type=ann.event_type,
-                score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+                score=float(score)
+                if isinstance(score, (int, float)) and not isinstance(score, bool)
+                else None,
                 provenance={k: getattr(ann, k) for k in PROVENANCE if getattr(ann, k) is not None},
             )
         )
@@ -243,7 +245,10 @@ class Session:
             "pages": {d: [[s, t] for s, t in p] for d, p in self.pages.items()},
             "done": sorted(k for k in self.done if k in keys),
             "skipped": sorted(self.skipped),
-            "types": [{"name": e.name, "description": e.description, "plover": list(e.plover)} for e in event_types()],
+            "types": [
+                {"name": e.name, "description": e.description, "plover": list(e.plover)}
+                for e in event_types()
+            ],
             "output": str(self.output.path),
             "can_undo": bool(self.actions),
         }
@@ -254,7 +259,7 @@ class Session:
         if item is None:
             raise ValueError("unknown segment")
         if not isinstance(relevant, bool):
-            raise ValueError("'relevant' must be true or false")
+            raise ValueError("'relevant' must be true or false")  # noqa: TRY004 (a bad request: 400)
         if relevant and event_type not in event_type_names():
             raise ValueError(f"'event_type' must be one of {', '.join(event_type_names())}")
         if not relevant and event_type is not None:
