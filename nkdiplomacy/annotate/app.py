@@ -129,7 +129,7 @@ def serve(session: Session, port: int) -> None:
             raise AnnotateError(f"port {port} on 127.0.0.1 is in use (choose another with --port)") from None
         raise AnnotateError(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})") from None
     sock.set_inheritable(True)
-    server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=False, fd=sock.fileno())
+    server = make_server("127.0.0.1", sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
     app.config["PORT"] = server.port
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     left = len(session.items) - len(session.done & session.by_key.keys())
