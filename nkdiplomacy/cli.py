@@ -220,6 +220,55 @@ def spark_submit_main(argv: list[str] | None = None, prog: str = "spark_batch.py
     return _run(parser, argv, prog)
 
 
+# -- suggest, annotate (the labeling loop) -------------------------------------
+def cmd_suggest(args) -> int:
+    from nkdiplomacy.corpus.annotations import DataError
+    from nkdiplomacy.serving.locate import ModelLoadError
+    from nkdiplomacy.serving.suggest import suggest
+
+    if args.n < 1:
+        raise CliError(f"--n: must be at least 1, got {args.n}")
+    try:
+        failed = suggest(args.paths, args.model, args.n, args.output, args.exclude, args.max_bytes, _error)
+    except (ModelLoadError, DataError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"{args.output}: cannot write ({exc.strerror})") from None
+    return 1 if failed else 0
+
+
+def cmd_annotate(args) -> int:
+    from nkdiplomacy.annotate.session import AnnotateError, LabelsFile, Session, read_inputs
+
+    try:
+        items, pages = read_inputs(args.inputs, args.max_bytes)
+        session = Session(items, pages, LabelsFile(Path(args.output)))
+        from nkdiplomacy.annotate.app import serve
+
+        serve(session, args.port)
+    except AnnotateError as exc:
+        raise CliError(str(exc)) from None
+    return 0
+
+
+def _add_loop_commands(sub, max_bytes: dict) -> None:
+    p = sub.add_parser("suggest", help="pick the unlabeled segments worth labeling next (a to-do file)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".txt/.html files, folders (recursive), or -")
+    p.add_argument("--model", help="model folder or MLflow URI (default: the shipped model)")
+    p.add_argument("--n", type=int, default=50, help="how many segments (default: 50)")
+    p.add_argument("--output", metavar="FILE", help="to-do file (default: standard output)")
+    p.add_argument("--exclude", nargs="*", default=[], metavar="LABELS.jsonl", help="labeled already")
+    p.add_argument("--max-bytes", **max_bytes)
+    p.set_defaults(func=cmd_suggest)
+
+    p = sub.add_parser("annotate", help="label segments in the browser (a local web app on 127.0.0.1)")
+    p.add_argument("inputs", nargs="+", metavar="TODO_OR_PATH", help="to-do .jsonl, articles or folders")
+    p.add_argument("--output", required=True, metavar="LABELS.jsonl", help="answers are appended here")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: 8765; 0: any)")
+    p.add_argument("--max-bytes", **max_bytes)
+    p.set_defaults(func=cmd_annotate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -273,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="score a corpus (Parquet or JSON Lines of doc_id, text) with Spark")
     _batch_options(p, "local[*]", "Spark master (default: local[*])")
+    _add_loop_commands(sub, max_bytes)
     return parser
 
 

@@ -26,6 +26,7 @@ LAYERS = {
     "estimators": 2,
     "serving": 3,
     "trainer": 4,
+    "annotate": 4,
     "cli": 5,
     "__init__": 5,
 }

@@ -167,3 +167,15 @@ def to_annotations(ds: datasets.Dataset) -> list[Annotation]:
         )
         for r in ds
     ]
+
+
+def parse_record(line: str, where: str, ignore: Sequence[str] = ()) -> Annotation:
+    """One JSON Lines record of the guide's format, validated; keys in ``ignore`` are dropped first.
+
+    Raises:
+        DataError: naming ``where``, as :func:`read_annotations` does.
+    """
+    rec = _parse(line, where)
+    if isinstance(rec, dict) and ignore:
+        rec = {k: v for k, v in rec.items() if k not in ignore}
+    return _check(rec, where, event_type_names())
