@@ -65,12 +65,23 @@ def cross_validate(
     return view_metrics(predictions, params.get("threshold", DEFAULT_THRESHOLD)), predictions
 
 
+def cross_validate_recipe(
+    cfg: TrainConfig, records: list[Annotation], tracker: Tracker | None = None
+) -> tuple[dict, dict[str, float], pd.DataFrame]:
+    """Cross-validate the recipe as training does: :func:`choose_variant` when it says
+    ``choose_variant``, else :func:`cross_validate`. Returns the estimator parameters, metrics and
+    predictions."""
+    params = estimator_params(cfg)
+    if cfg.choose_variant:
+        return choose_variant(cfg, records, params, tracker)
+    return (params, *cross_validate(cfg, records, params, tracker))
+
+
 def choose_variant(
     cfg: TrainConfig, records: list[Annotation], params: dict, tracker: Tracker | None = None
 ) -> tuple[dict, dict[str, float], pd.DataFrame]:
-    """Cross-validate each variant the family declares (reference first, then cheaper ones) and keep
-    the cheapest one that costs under :data:`VARIANT_TOLERANCE` of every :data:`VARIANT_METRICS`
-    against the reference. Returns its parameters, metrics and predictions.
+    """Cross-validate each variant the family declares and keep the one :func:`pick_variant` picks.
+    Returns its parameters, metrics and predictions.
 
     Each variant's metrics are logged as ``cv_<variant>_<metric>``, its folds tagged ``<variant>-``,
     and the choice as ``chosen_<param>`` params.
@@ -81,14 +92,20 @@ def choose_variant(
         name = variant_name(variant)
         results[name] = (variant, *cross_validate(cfg, records, {**params, **variant}, tracker, f"{name}-"))
         tracker.log_metrics({f"cv_{name}_{k}": v for k, v in results[name][1].items()})
-    reference = next(iter(results.values()))[1]
-    chosen = next(iter(results))
-    for name, (_, metrics, _) in results.items():
-        if all(metrics[k] >= reference[k] - VARIANT_TOLERANCE for k in VARIANT_METRICS):
-            chosen = name
-    variant, metrics, predictions = results[chosen]
+    variant, metrics, predictions = results[pick_variant({k: r[1] for k, r in results.items()})]
     tracker.log_params({f"chosen_{k}": v for k, v in variant.items()})
     return {**params, **variant}, metrics, predictions
+
+
+def pick_variant(metrics: dict[str, dict[str, float]]) -> str:
+    """Of variants' CV metrics (by name; the reference first, then cheaper ones), the cheapest one
+    that costs under :data:`VARIANT_TOLERANCE` of every :data:`VARIANT_METRICS` against the reference."""
+    reference = next(iter(metrics.values()))
+    chosen = next(iter(metrics))
+    for name, m in metrics.items():
+        if all(m[k] >= reference[k] - VARIANT_TOLERANCE for k in VARIANT_METRICS):
+            chosen = name
+    return chosen
 
 
 def variant_name(variant: dict) -> str:

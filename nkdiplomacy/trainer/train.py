@@ -27,8 +27,8 @@ import pandas as pd
 
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
-from nkdiplomacy.trainer.crossval import choose_variant, cross_validate
-from nkdiplomacy.trainer.fitting import estimator_params, fit_final, load_training_records
+from nkdiplomacy.trainer.crossval import cross_validate_recipe
+from nkdiplomacy.trainer.fitting import fit_final, load_training_records
 from nkdiplomacy.trainer.metrics import TRAINING_DATA, training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
 from nkdiplomacy.trainer.report import log_evaluation_artifacts
@@ -110,11 +110,7 @@ def cross_validate_logged(
     """Cross-validate the recipe (choosing its variant if asked) and log the pooled ``cv_`` metrics
     and evaluation artifacts. Returns the estimator parameters used, the metrics and predictions."""
     start = time.perf_counter()
-    params = estimator_params(cfg)
-    if cfg.choose_variant:
-        params, metrics, predictions = choose_variant(cfg, records, params, tracker)
-    else:
-        metrics, predictions = cross_validate(cfg, records, params, tracker)
+    params, metrics, predictions = cross_validate_recipe(cfg, records, tracker)
     metrics["cv_seconds"] = time.perf_counter() - start
     cv_metrics = {k if k.startswith("cv_") else f"cv_{k}": v for k, v in metrics.items()}
     tracker.log_metrics(cv_metrics)
