@@ -237,3 +237,14 @@ def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, r
     assert 0.0 <= metrics["relevance_f1"] <= 1.0 and 0.0 <= metrics["lone_relevance_f1"] <= 1.0
     table = per_group_metrics(predictions[predictions["view"] == "page"], 0.5)
     assert list(table["fold"]) == ["kcna", "outlets-1", "outlets-2"]
+
+
+def test_the_cheapest_variant_within_a_point_of_the_reference_is_picked():
+    from nkdiplomacy.estimators import family_variants
+    from nkdiplomacy.trainer.crossval import pick_variant, variant_name
+
+    assert [variant_name(v) for v in family_variants("encoder")] == ["fp32", "int8"]
+    assert family_variants("tfidf") == ()
+    ref = {"event_macro_f1": 0.80, "relevance_f1": 0.90}
+    assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.795, "relevance_f1": 0.95}}) == "int8"
+    assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.78, "relevance_f1": 0.95}}) == "fp32"
