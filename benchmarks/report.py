@@ -208,7 +208,8 @@ NOTES = [
     (
         "Model rows are the recipes in configs/ run through the trainer's cross_validate, untracked. The "
         "encoder recipe's `choose_variant` is resolved by the trainer's rule (both declared precisions "
-        "cross-validated, int8 kept unless it costs a point of relevance F1 or event macro-F1); both are listed."
+        "cross-validated, int8 kept unless it costs a point of relevance F1 or event macro-F1); both are "
+        "listed."
     ),
     (
         "finetune's cross-validation (10 fine-tunings) is too slow for the default run: `--finetune-cv` "

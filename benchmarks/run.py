@@ -55,15 +55,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from quality import CV_STORE
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated model families (default: all)")
+    parser.add_argument(
+        "--families", default=",".join(FAMILIES), help="comma-separated model families (default: all)"
+    )
     parser.add_argument(
         "--output", default=str(DEFAULT_OUTPUT), help="JSON results file (a .md file is written beside it)"
     )
     parser.add_argument(
         "--model", help="model folder for the CLI timing (default: the shipped model, else one saved here)"
     )
-    parser.add_argument("--segments", type=int, default=10000, help="segments for the throughput test (default: 10000)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 5 synthetic articles, 1 fine-tuning epoch")
+    parser.add_argument(
+        "--segments", type=int, default=10000, help="segments for the throughput test (default: 10000)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 5 synthetic articles, 1 fine-tuning epoch"
+    )
     parser.add_argument(
         "--finetune-cv",
         "--slow",  # its earlier name

@@ -202,6 +202,11 @@ def cmd_predict(args) -> int:
 
 
 # -- evaluate -----------------------------------------------------------------
+def _note(message: str) -> None:
+    """A note or warning on standard error, after the program's name."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
     from nkdiplomacy.corpus.annotations import DataError
     from nkdiplomacy.serving.classifier import ModelLoadError
@@ -209,9 +214,7 @@ def cmd_evaluate(args) -> int:
 
     _check_threshold(args.threshold)
     try:
-        result = evaluate_model(
-            args.model, args.files, args.threshold, warn=lambda message: print(f"{PROG}: {message}", file=sys.stderr)
-        )
+        result = evaluate_model(args.model, args.files, args.threshold, warn=_note)
     except (DataError, EvaluationError, ModelLoadError) as exc:
         raise CliError(str(exc)) from None
     if args.json:

@@ -199,14 +199,17 @@ def _check_model(cfg: TrainConfig, where: str) -> None:
     variant_keys = {k for variant in family_variants(cfg.family) for k in variant}
     # Estimator parameters that are recipe keys too (use_context, seed): the trainer passes them on.
     top_level = {f.name for f in dataclasses.fields(TrainConfig)} & set(params)
+    known = ", ".join(sorted(set(params) - top_level))
     for key, value in cfg.model.items():
         if key in top_level:
             raise ConfigError(f"{where}: key 'model.{key}' belongs at the top level: set '{key}' there only")
         if key in variant_keys and value == "auto":
-            raise ConfigError(f"{where}: key 'model.{key}': 'auto' is now the top-level 'choose_variant: true'")
+            raise ConfigError(
+                f"{where}: key 'model.{key}': 'auto' is now the top-level 'choose_variant: true'"
+            )
         if key not in params:
             raise ConfigError(
-                f"{where}: unknown key 'model.{key}' for family {cfg.family!r} (known: {', '.join(sorted(set(params) - top_level))})"
+                f"{where}: unknown key 'model.{key}' for family {cfg.family!r} (known: {known})"
             )
         default = params[key]
         expected = float if isinstance(default, float) else type(default)

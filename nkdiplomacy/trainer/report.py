@@ -15,8 +15,10 @@ from nkdiplomacy.trainer.metrics import confusion_figure
 from nkdiplomacy.trainer.tracker import Tracker
 
 
-def log_evaluation_artifacts(tracker: Tracker, predictions: pd.DataFrame, threshold: float, prefix: str = "") -> None:
-    """Log, under ``evaluation/``, the predictions, per-group metrics and confusion figures of the page view."""
+def log_evaluation_artifacts(
+    tracker: Tracker, predictions: pd.DataFrame, threshold: float, prefix: str = ""
+) -> None:
+    """Log, under ``evaluation/``, the predictions, per-group metrics and confusion figures (page view)."""
     import matplotlib.pyplot as plt
 
     with tempfile.TemporaryDirectory() as tmp:

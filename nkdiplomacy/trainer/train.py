@@ -140,7 +140,8 @@ def folder_size(folder: Path) -> int:
 def promote(tracker: Tracker, cfg: TrainConfig, version: str, cv_metrics: dict[str, float]) -> bool:
     """Give the registered ``version`` the ``champion`` alias when its ``mlflow.champion_metric`` wins."""
     metric = cfg.mlflow.champion_metric
-    return tracker.promote(cfg.mlflow.registered_model, version, metric, cv_metrics.get(metric, float("-inf")))
+    value = cv_metrics.get(metric, float("-inf"))
+    return tracker.promote(cfg.mlflow.registered_model, version, metric, value)
 
 
 def replace_dir(target: Path, write: Callable[[Path], None]) -> None:
