@@ -172,3 +172,6 @@ def test_resolved_recipe_fills_in_every_default():
     resolved = parse_config(BASE, "r").resolved()
     assert resolved["seed"] == 13 and resolved["data"]["min_real_weight_share"] == 0.5
     assert resolved["mlflow"]["registered_model"] == "nk-diplomacy-segments"
+    assert resolved["model"]["C"] == 4.0 and "seed" not in resolved["model"]
+    encoder = parse_config({"name": "e", "family": "encoder", "choose_variant": True}, "r").resolved()
+    assert "precision" not in encoder["model"] and encoder["model"]["max_length"] == 128

@@ -107,8 +107,18 @@ class TrainConfig:
         return out
 
     def resolved(self) -> dict[str, Any]:
-        """The whole recipe, defaults filled in, as plain data (saved beside a trained model)."""
-        return dataclasses.asdict(self)
+        """The whole recipe, defaults filled in (the family's own under ``model``, but for the
+        top-level keys and the parameters ``choose_variant`` decides), as plain data: logged as the
+        run's params and saved beside a trained model."""
+        from nkdiplomacy.estimators import estimator_class, family_variants
+
+        out = dataclasses.asdict(self)
+        skip = {f.name for f in dataclasses.fields(self)}
+        if self.choose_variant:
+            skip |= {k for variant in family_variants(self.family) for k in variant}
+        defaults = estimator_class(self.family).default_params()
+        out["model"] = {**{k: v for k, v in defaults.items() if k not in skip}, **self.model}
+        return out
 
 
 def _type_ok(value: Any, tp: Any) -> bool:
