@@ -1,7 +1,7 @@
 """Quality under the main protocol: cross-validation over real pages grouped by source.
 
 Every row is a recipe (``configs/*.yaml``, with the overrides shown) run through the trainer's own
-``cross_validate`` on the same folds: the seed pages, KCNA, and five groups of whole outlets are
+cross-validation (``cross_validate_recipe``) on the same folds: the seed pages, KCNA, and five groups of whole outlets are
 each held out once (no source on both sides; synthetic pages only train). Each held-out segment is
 scored inside its page and alone (``lone``, as ``clf.predict([...])`` sees it). A second view splits
 KCNA by story (``--scheme story``).
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-ENC = {"model.precision": "int8"}
+# The encoder rows fix the precision rather than choose it.
+ENC = {"choose_variant": False, "model.precision": "int8"}
 ROWS: dict[str, tuple[str, dict]] = {
     "tfidf": ("tfidf.yaml", {}),
     "tfidf-nocontext": ("tfidf_nocontext.yaml", {}),
@@ -50,11 +51,11 @@ ROWS: dict[str, tuple[str, dict]] = {
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
     "encoder static (distilled) + lone views": (
         "encoder.yaml",
-        {"model.precision": "static", "data.lone_view_weight": 0.5},
+        {**ENC, "model.precision": "static", "data.lone_view_weight": 0.5},
     ),
     "stacked (static encoder) + lone views": (
         "stacked.yaml",
-        {"model.base_params": {"C": 1.0, "precision": "static", "max_length": 128}},
+        {"model.base_params": {"precision": "static"}},
     ),
     "finetune": ("finetune.yaml", {}),
     "encoder SetFit-style (2000 pairs)": ("encoder_setfit.yaml", {}),
@@ -64,20 +65,17 @@ EVENT = ("event_accuracy", "event_macro_f1")
 
 
 def run_row(name: str, scheme: str) -> dict:
+    from nkdiplomacy.schema import DEFAULT_THRESHOLD
+    from nkdiplomacy.trainer.crossval import cross_validate_recipe, per_group_metrics
+    from nkdiplomacy.trainer.fitting import load_training_records
     from nkdiplomacy.trainer.recipe import load_config
-    from nkdiplomacy.trainer.train import (
-        cross_validate,
-        estimator_params,
-        load_training_data,
-        per_group_metrics,
-    )
 
     recipe, overrides = ROWS[name]
     cfg = load_config(ROOT / "configs" / recipe, {**overrides, "cv.scheme": scheme})
     start = time.perf_counter()
-    metrics, predictions = cross_validate(cfg, load_training_data(cfg), estimator_params(cfg), track=False)
+    params, metrics, predictions = cross_validate_recipe(cfg, load_training_records(cfg))
     page = predictions[predictions["view"] == "page"]
-    threshold = cfg.model.get("threshold", 0.5)
+    threshold = params.get("threshold", DEFAULT_THRESHOLD)
     return {
         "row": name,
         "recipe": f"configs/{recipe}",

@@ -95,49 +95,27 @@ def cmd_predict(args) -> int:
 
 
 # -- evaluate -----------------------------------------------------------------
+def _note(message: str) -> None:
+    """A note or warning on standard error, after the program's name."""
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
 def cmd_evaluate(args) -> int:
-    from nkdiplomacy.corpus.annotations import DataError, read_annotations
-    from nkdiplomacy.trainer.metrics import evaluate_scores, seen_in_training
-    from nkdiplomacy.serving.classifier import ModelLoadError, resolve_model
+    from nkdiplomacy.corpus.annotations import DataError
+    from nkdiplomacy.serving.classifier import ModelLoadError
+    from nkdiplomacy.trainer.evaluation import EvaluationError, evaluate_model
 
     _check_threshold(args.threshold)
     try:
-        records = read_annotations(args.files)
-    except DataError as exc:
+        result = evaluate_model(args.model, args.files, args.threshold, warn=_note)
+    except (DataError, EvaluationError, ModelLoadError) as exc:
         raise CliError(str(exc)) from None
-    real = [r for r in records if r.origin != "synthetic"]
-    if len(real) < len(records):
-        print(
-            f"{PROG}: note: {len(records) - len(real)} synthetic records left out of the metrics",
-            file=sys.stderr,
-        )
-    if not real:
-        raise CliError("no real (non-synthetic) records to evaluate")
-    try:
-        folder = resolve_model(args.model)
-    except ModelLoadError as exc:
-        raise CliError(str(exc)) from None
-    clf = _load_classifier(str(folder), args.threshold)
-    pages = {r.doc_id for r in real}
-    if seen := seen_in_training(folder, pages):
-        print(
-            f"{PROG}: warning: {len(seen)} of {len(pages)} evaluated pages were in the model's training data; "
-            "these scores are not held-out",
-            file=sys.stderr,
-        )
-    from nkdiplomacy.text.context import grouped_inputs
-
-    inputs = grouped_inputs([r.doc_id for r in real], [r.seg_id for r in real], [r.text for r in real])
-    relevance, events = clf.estimator.score_segments(inputs)
-    metrics = evaluate_scores(
-        [r.relevant for r in real], [r.event_type for r in real], relevance, events, clf.threshold
-    )
     if args.json:
-        print(json.dumps(metrics, indent=2))
+        print(json.dumps(result.metrics, indent=2))
     else:
         from nkdiplomacy.serving.render import metrics_table
 
-        metrics_table(metrics, title=f"{args.model or folder} on {', '.join(args.files)}")
+        metrics_table(result.metrics, title=f"{args.model or result.folder} on {', '.join(args.files)}")
     return 0
 
 
@@ -166,10 +144,10 @@ def cmd_train(args) -> int:
         cfg = load_config(args.config, _parse_set(args.set))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    from nkdiplomacy.trainer.train import train
+    from nkdiplomacy.trainer.train import train_recipe
 
     try:
-        result = train(cfg, config_path=args.config, save_to=args.save_model)
+        result = train_recipe(cfg, config_path=args.config, save_to=args.save_model)
     except DataError as exc:
         raise CliError(f"{exc} (data.files of {args.config})") from None
     print(f"run {result.run_id}  model {result.model_uri}")

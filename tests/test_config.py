@@ -49,6 +49,13 @@ def test_every_shipped_recipe_is_valid_and_finds_its_data_from_any_folder(path, 
             "key 'mlflow.champion_metric' must be one of",
         ),
         ([BASE], "'top level' must be a mapping"),
+        ({**BASE, "model": {"seed": 3}}, "key 'model.seed' belongs at the top level: set 'seed' there only"),
+        ({**BASE, "model": {"use_context": False}}, "key 'model.use_context' belongs at the top level"),
+        (
+            {**BASE, "family": "encoder", "model": {"precision": "auto"}},
+            "key 'model.precision': 'auto' is now the top-level 'choose_variant: true'",
+        ),
+        ({**BASE, "choose_variant": True}, "key 'choose_variant': family 'tfidf' declares no variants"),
     ],
 )
 def test_invalid_recipe_names_the_key(raw, message):
@@ -145,3 +152,26 @@ def test_flat_params_use_dotted_keys():
     flat = parse_config({**BASE, "model": {"C": 2.0}}, "r").flat()
     assert flat["model.C"] == 2.0 and flat["data.min_real_weight_share"] == 0.5
     assert flat["data.files"].endswith("synthetic.jsonl")
+
+
+def test_shipped_recipes_state_only_what_differs_from_the_defaults():
+    import yaml
+
+    from nkdiplomacy.trainer.recipe import TrainConfig
+
+    for path in sorted((REPO / "configs").glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text())
+        defaults = estimator_class(raw["family"]).default_params()
+        assert all(defaults.get(k) != v for k, v in raw.get("model", {}).items()), path.name
+        top = {k: v for k, v in raw.items() if k not in ("model", "data", "cv", "mlflow")}
+        assert all(getattr(TrainConfig(name="x", family="tfidf"), k) != v for k, v in top.items()
+                   if k not in ("name", "family")), path.name
+
+
+def test_resolved_recipe_fills_in_every_default():
+    resolved = parse_config(BASE, "r").resolved()
+    assert resolved["seed"] == 13 and resolved["data"]["min_real_weight_share"] == 0.5
+    assert resolved["mlflow"]["registered_model"] == "nk-diplomacy-segments"
+    assert resolved["model"]["C"] == 4.0 and "seed" not in resolved["model"]
+    encoder = parse_config({"name": "e", "family": "encoder", "choose_variant": True}, "r").resolved()
+    assert "precision" not in encoder["model"] and encoder["model"]["max_length"] == 128

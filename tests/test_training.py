@@ -12,14 +12,9 @@ import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 
 from nkdiplomacy.trainer.recipe import champion_metrics, load_config
-from nkdiplomacy.trainer.train import (
-    cross_validate,
-    estimator_params,
-    load_training_data,
-    per_group_metrics,
-    train,
-    training_weights,
-)
+from nkdiplomacy.trainer.crossval import cross_validate, per_group_metrics
+from nkdiplomacy.trainer.fitting import fit_final, load_training_records, training_weights
+from nkdiplomacy.trainer.train import RESOLVED_RECIPE, train_recipe
 
 # Leave-one-article-out over the seed pages: two folds of a sliver of the data.
 TINY = {
@@ -46,7 +41,7 @@ def client(local_store):
 
 def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_store, client):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
-    result = train(cfg, config_path=REPO / "configs" / "tfidf.yaml")
+    result = train_recipe(cfg, config_path=REPO / "configs" / "tfidf.yaml")
     assert (local_store / "mlflow.db").exists()
     run = client.get_run(result.run_id)
     assert run.data.params["family"] == "tfidf" and run.data.params["seed"] == "13"
@@ -77,8 +72,8 @@ def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_stor
 
 def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(local_store, client):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
-    first = train(cfg)
-    worse = train(
+    first = train_recipe(cfg)
+    worse = train_recipe(
         load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "model.C": 1e-4, "model.threshold": 0.99})
     )
     assert worse.metrics["cv_relevance_f1"] < first.metrics["cv_relevance_f1"]
@@ -90,7 +85,7 @@ def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(l
 
 def test_same_config_and_seed_give_the_same_metrics(local_store):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
-    a, b = train(cfg), train(cfg)
+    a, b = train_recipe(cfg), train_recipe(cfg)
     timing = {"cv_seconds"}
     assert {k: v for k, v in a.metrics.items() if k not in timing} == {
         k: v for k, v in b.metrics.items() if k not in timing
@@ -104,7 +99,7 @@ def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
     cfg = load_config(
         REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False, "model.threshold": 0.4}
     )
-    train(cfg, save_to=local_store / "out")
+    train_recipe(cfg, save_to=local_store / "out")
     model = mlflow.pyfunc.load_model(str(local_store / "out"))
     out = model.predict(pd.DataFrame({"text": ["Kim Jong Un met Vladimir Putin.", "Share this article"]}))
     assert list(out.columns[:3]) == ["relevant", "score", "event_type"] and len(out) == 2
@@ -112,11 +107,30 @@ def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
     # MLflow fills in the params default on requests without one: it must be the model's own threshold.
     (param,) = model.metadata.get_params_schema().params
     assert (param.name, param.default) == ("threshold", 0.4)
+    import json
+
+    (manifest,) = (local_store / "out").rglob("manifest.json")
+    saved = json.loads(manifest.read_text())
+    assert saved[RESOLVED_RECIPE]["seed"] == 13 and saved[RESOLVED_RECIPE]["max_folds"] == 2
+    assert saved[RESOLVED_RECIPE]["estimator"]["threshold"] == 0.4
+    assert saved["training_data"]["digest"] and saved["training_data"]["n_records"] > 0
+
+
+def test_the_pieces_run_without_tracking_and_match_the_tracked_run(local_store):
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
+    records = load_training_records(cfg)
+    metrics, _ = cross_validate(cfg, records)
+    tracked = train_recipe(cfg)
+    assert {f"cv_{k}": v for k, v in metrics.items()} == {
+        k: v for k, v in tracked.metrics.items() if k != "cv_seconds"
+    }
+    model = fit_final(cfg, records)
+    assert model.n_train_ == len(records)
 
 
 def test_encoder_auto_precision_compares_fp32_and_int8(local_store, client):
     overrides = {**TINY, "max_folds": 1, "mlflow.register": False, "model.max_length": 64}
-    result = train(load_config(REPO / "configs" / "encoder.yaml", overrides))
+    result = train_recipe(load_config(REPO / "configs" / "encoder.yaml", overrides))
     run = client.get_run(result.run_id)
     assert {"cv_fp32_event_macro_f1", "cv_int8_event_macro_f1"} <= set(run.data.metrics)
     assert run.data.params["chosen_precision"] in ("fp32", "int8")
@@ -139,7 +153,7 @@ def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
     recipe = tmp_path / "tiny.yaml"
     raw = yaml.safe_load((REPO / "configs" / "tfidf.yaml").read_text())
     raw.update(max_folds=1, cv={"scheme": "article"})
-    raw["data"].update(files=[str(SEED), str(SYNTHETIC)], max_synthetic_docs=4)
+    raw.setdefault("data", {}).update(files=[str(SEED), str(SYNTHETIC)], max_synthetic_docs=4)
     recipe.write_text(yaml.safe_dump(raw))
     result = subprocess.run(
         [sys.executable, "-m", "mlflow", "run", str(REPO / "training"), "-e", "train", "-P", f"config={recipe}",
@@ -169,7 +183,7 @@ def test_training_script_runs_from_another_folder_with_data_relative_to_the_reci
     elsewhere.mkdir()
     env = local_env(MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}")
     result = subprocess.run(
-        [sys.executable, str(REPO / "training" / "train.py"), "--config", "../project/recipes/moved.yaml"],
+        [sys.executable, str(REPO / "training" / "train_recipe.py"), "--config", "../project/recipes/moved.yaml"],
         env=env, capture_output=True, text=True, cwd=elsewhere, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -214,7 +228,7 @@ def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, r
         **extra,
     }
     cfg = load_config(REPO / "configs" / recipe, overrides)
-    metrics, predictions = cross_validate(cfg, load_training_data(cfg), estimator_params(cfg), track=False)
+    metrics, predictions = cross_validate(cfg, load_training_records(cfg))
     assert set(predictions["fold"]) == {"kcna", "outlets-1", "outlets-2"}
     for _, part in predictions.groupby("fold"):  # each fold holds out whole outlets
         held = set(part["outlet"])
@@ -223,3 +237,14 @@ def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, r
     assert 0.0 <= metrics["relevance_f1"] <= 1.0 and 0.0 <= metrics["lone_relevance_f1"] <= 1.0
     table = per_group_metrics(predictions[predictions["view"] == "page"], 0.5)
     assert list(table["fold"]) == ["kcna", "outlets-1", "outlets-2"]
+
+
+def test_the_cheapest_variant_within_a_point_of_the_reference_is_picked():
+    from nkdiplomacy.estimators import family_variants
+    from nkdiplomacy.trainer.crossval import pick_variant, variant_name
+
+    assert [variant_name(v) for v in family_variants("encoder")] == ["fp32", "int8"]
+    assert family_variants("tfidf") == ()
+    ref = {"event_macro_f1": 0.80, "relevance_f1": 0.90}
+    assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.795, "relevance_f1": 0.95}}) == "int8"
+    assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.78, "relevance_f1": 0.95}}) == "fp32"

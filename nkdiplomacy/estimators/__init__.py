@@ -14,6 +14,7 @@ _FAMILIES = {
     "finetune": ("nkdiplomacy.estimators.finetune", "FinetuneModel", "FinetuneClassifier"),
     "stacked": ("nkdiplomacy.estimators.stacked", "PageStackModel", "PageStackClassifier"),
 }
+# The model families, in the order recipes, benchmarks and messages list them.
 FAMILIES = tuple(_FAMILIES)
 
 
@@ -39,3 +40,9 @@ def estimator_class(family: str):
 def make_estimator(family: str, **params):
     """A new, unfitted estimator of ``family`` with ``params``."""
     return estimator_class(family)(**params)
+
+
+def family_variants(family: str) -> tuple[dict, ...]:
+    """The variants a family declares for the trainer to choose among (``choose_variant`` in a
+    recipe): parameter overrides, the reference first, then cheaper ones; empty when it has none."""
+    return tuple(getattr(model_class(family), "variants", ()))

@@ -161,3 +161,8 @@ def shape_features(inputs: list[SegmentInput], use_context: bool) -> np.ndarray:
             row += [x.position, float(not x.prev_text), float(not x.next_text)]
         rows.append(row)
     return np.asarray(rows, dtype=float)
+
+
+def record_inputs(records: Sequence[Any]) -> list[SegmentInput]:
+    """:func:`grouped_inputs` of labeled records (anything with ``doc_id``, ``seg_id`` and ``text``)."""
+    return grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])

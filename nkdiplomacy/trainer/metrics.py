@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nkdiplomacy.schema import event_type_names
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_type_names
 from nkdiplomacy.records import Annotation
 
 # The manifest key under which a trained model records its training data.
@@ -34,13 +34,14 @@ SUMMARY_METRICS = (
 
 
 def relevance_metrics(
-    gold: Sequence[bool], scores: Sequence[float], threshold: float = 0.5
+    gold: Sequence[bool], scores: Sequence[float], predicted: Sequence[bool]
 ) -> dict[str, float]:
+    """Precision, recall and F1 of the ``predicted`` on-topic class; PR-AUC of the ``scores``."""
     from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
     gold = np.asarray(gold, dtype=bool)
     scores = np.asarray(scores, dtype=float)
-    pred = scores >= threshold
+    pred = np.asarray(predicted, dtype=bool)
     p, r, f, _ = precision_recall_fscore_support(gold, pred, average="binary", zero_division=0)
     out = {"relevance_precision": float(p), "relevance_recall": float(r), "relevance_f1": float(f)}
     out["relevance_pr_auc"] = float(average_precision_score(gold, scores)) if gold.any() else float("nan")
@@ -67,15 +68,18 @@ def evaluate_scores(
     gold_type: Sequence[str | None],
     relevance: np.ndarray,
     events: np.ndarray,
-    threshold: float = 0.5,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> dict[str, float]:
-    """All protocol metrics from a model's scores on labeled segments."""
-    types = np.array(event_type_names(), dtype=object)
+    """All protocol metrics from a model's scores on labeled segments.
+
+    Relevance is judged by the decision rule (:func:`~nkdiplomacy.schema.decide`); the event type on
+    gold on-topic segments by the same rule given the gold relevance, i.e. the event head on its own.
+    """
+    predicted, _ = decide(relevance, events, threshold)
+    _, head_types = decide(np.asarray(gold_relevant, dtype=float), events, threshold)
     on = [i for i, r in enumerate(gold_relevant) if r]
-    metrics = relevance_metrics(gold_relevant, relevance, threshold)
-    metrics.update(
-        event_metrics([gold_type[i] for i in on], list(types[events[on].argmax(axis=1)]) if on else [])
-    )
+    metrics = relevance_metrics(gold_relevant, relevance, predicted)
+    metrics.update(event_metrics([gold_type[i] for i in on], [head_types[i] for i in on]))
     metrics["n_segments"] = float(len(gold_relevant))
     metrics["n_on_topic"] = float(len(on))
     return metrics

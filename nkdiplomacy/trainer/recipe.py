@@ -84,6 +84,9 @@ class TrainConfig:
     use_context: bool = True
     # Folds to run (0 = all folds of the scheme); smaller only for smoke tests.
     max_folds: int = _bounded(0, NON_NEGATIVE)
+    # Cross-validate each variant the family declares (encoder: fp32 and int8) and keep the
+    # cheapest one within one F1 point of the first (see nkdiplomacy.trainer.crossval).
+    choose_variant: bool = False
     model: dict[str, Any] = field(default_factory=dict)
     data: DataConfig = field(default_factory=DataConfig)
     cv: CVConfig = field(default_factory=CVConfig)
@@ -100,7 +103,21 @@ class TrainConfig:
             else:
                 out[prefix] = ",".join(map(str, value)) if isinstance(value, list) else value
 
-        walk("", dataclasses.asdict(self))
+        walk("", self.resolved())
+        return out
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole recipe, defaults filled in (the family's own under ``model``, but for the
+        top-level keys and the parameters ``choose_variant`` decides), as plain data: logged as the
+        run's params and saved beside a trained model."""
+        from nkdiplomacy.estimators import estimator_class, family_variants
+
+        out = dataclasses.asdict(self)
+        skip = {f.name for f in dataclasses.fields(self)}
+        if self.choose_variant:
+            skip |= {k for variant in family_variants(self.family) for k in variant}
+        defaults = estimator_class(self.family).default_params()
+        out["model"] = {**{k: v for k, v in defaults.items() if k not in skip}, **self.model}
         return out
 
 
@@ -183,15 +200,26 @@ def _one_of(where: str, key: str, value: str, choices: typing.Iterable[str]) -> 
 
 
 def _check_model(cfg: TrainConfig, where: str) -> None:
-    """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds."""
-    from nkdiplomacy.estimators import estimator_class
+    """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds,
+    not a top-level key and not ``auto`` for a parameter the trainer chooses (``choose_variant``)."""
+    from nkdiplomacy.estimators import estimator_class, family_variants
 
     cls = estimator_class(cfg.family)
     params = cls.default_params()
+    variant_keys = {k for variant in family_variants(cfg.family) for k in variant}
+    # Estimator parameters that are recipe keys too (use_context, seed): the trainer passes them on.
+    top_level = {f.name for f in dataclasses.fields(TrainConfig)} & set(params)
+    known = ", ".join(sorted(set(params) - top_level))
     for key, value in cfg.model.items():
+        if key in top_level:
+            raise ConfigError(f"{where}: key 'model.{key}' belongs at the top level: set '{key}' there only")
+        if key in variant_keys and value == "auto":
+            raise ConfigError(
+                f"{where}: key 'model.{key}': 'auto' is now the top-level 'choose_variant: true'"
+            )
         if key not in params:
             raise ConfigError(
-                f"{where}: unknown key 'model.{key}' for family {cfg.family!r} (known: {', '.join(sorted(params))})"
+                f"{where}: unknown key 'model.{key}' for family {cfg.family!r} (known: {known})"
             )
         default = params[key]
         expected = float if isinstance(default, float) else type(default)
@@ -201,6 +229,8 @@ def _check_model(cfg: TrainConfig, where: str) -> None:
             )
         if problem := _violation(value, cls.param_bounds.get(key)):
             raise ConfigError(f"{where}: key 'model.{key}' {problem}, got {value!r}")
+    if cfg.choose_variant and not variant_keys:
+        raise ConfigError(f"{where}: key 'choose_variant': family {cfg.family!r} declares no variants")
 
 
 def champion_metrics() -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Score a model on labeled files: ``python training/evaluate.py --model URI data/annotations/x.jsonl``.
+"""Score a model on labeled files: ``python training/evaluate_model.py --model URI data/annotations/x.jsonl``.
 
 A thin shell over ``nkdiplomacy evaluate`` (the training protocol's metrics).
 """
