@@ -42,7 +42,7 @@ from nkdiplomacy.corpus.splits import _outlet, grouped_folds
 from nkdiplomacy.estimators import make_estimator
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.serving.suggest import Candidate, pick
-from nkdiplomacy.text.context import grouped_inputs
+from nkdiplomacy.text.context import record_inputs
 from nkdiplomacy.trainer.metrics import evaluate_scores
 from nkdiplomacy.trainer.recipe import load_config
 from nkdiplomacy.trainer.train import estimator_params, training_weights
@@ -152,9 +152,7 @@ def main() -> int:
     if args.max_synthetic_docs is not None:
         keep = set(sorted({r.doc_id for r in records if r.origin == "synthetic"})[: args.max_synthetic_docs])
         records = [r for r in records if r.origin != "synthetic" or r.doc_id in keep]
-    inputs = grouped_inputs(
-        [r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records]
-    )
+    inputs = record_inputs(records)
     folds = grouped_folds(records, "source", cfg.cv.outlet_groups, cfg.cv.kcna_folds)
     if args.groups:
         wanted = args.groups.split(",")

@@ -118,10 +118,10 @@ def zero_shot_row() -> dict:
     """Event type = the event type whose "name: description" embedding is nearest (cosine)."""
     import numpy as np
 
-    from nkdiplomacy.schema import event_types
-    from nkdiplomacy.trainer.metrics import event_metrics
     from nkdiplomacy.estimators.export import cached_base_encoder
     from nkdiplomacy.estimators.onnx_encoder import OnnxEncoder
+    from nkdiplomacy.schema import event_types
+    from nkdiplomacy.trainer.metrics import event_metrics
 
     start = time.perf_counter()
     encoder = OnnxEncoder(cached_base_encoder("", "fp32"), max_length=128)

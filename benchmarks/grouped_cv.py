@@ -3,7 +3,7 @@
 Every row is a recipe (``configs/*.yaml``, with the overrides shown) run through the trainer's own
 cross-validation (``cross_validate_recipe``) on the same folds: the seed pages, KCNA, and five groups of whole outlets are
 each held out once (no source on both sides; synthetic pages only train). Each held-out segment is
-scored inside its page and alone (``lone``, as ``clf.predict([...])`` sees it). A second view splits
+scored inside its page and alone (``lone``, as ``clf.classify([...])`` sees it). A second view splits
 KCNA by story (``--scheme story``).
 
     python benchmarks/grouped_cv.py                      # every row (about an hour on 2 cores)

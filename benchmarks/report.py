@@ -237,7 +237,7 @@ NOTES = [
         "often as the extractor kept it. '+ keyword' = kept AND keyword match."
     ),
     (
-        "Zero-shot typing embeds 'name: description' of each event type (nkdiplomacy/schema.yaml) and "
+        "Zero-shot typing embeds 'name: description' of each event type (nkdiplomacy/labels.yaml) and "
         "each gold on-topic seed segment with the fp32 ONNX all-MiniLM-L6-v2; type = argmax cosine. It "
         "makes no relevance decision."
     ),

@@ -64,8 +64,8 @@ def repeated_articles(n_segments: int) -> list[list[str]]:
 
 def worker_predict(spec: dict) -> dict:
     """Load a saved model and score repeated articles one by one, as ``Classifier.classify_article`` does."""
-    from nkdiplomacy.text.context import article_inputs
     from nkdiplomacy.estimators.base import load_estimator
+    from nkdiplomacy.text.context import article_inputs
 
     articles = repeated_articles(spec["segments"])
     start = time.perf_counter()
@@ -177,7 +177,7 @@ def pick_cli_model(arg: str | None, speed: list[dict]) -> tuple[str | None, str]
     """The model for the CLI timing: --model, else the shipped default, else one saved here."""
     if arg:
         return arg, f"--model {arg}"
-    from nkdiplomacy.serving.classifier import ModelLoadError, default_model_path
+    from nkdiplomacy.serving.locate import ModelLoadError, default_model_path
 
     try:
         path = default_model_path()

@@ -62,7 +62,8 @@ def _check_threshold(value: float | None) -> None:
 
 
 def _load_classifier(model: str | None, threshold: float | None):
-    from nkdiplomacy.serving.classifier import ModelLoadError, load
+    from nkdiplomacy.serving.classifier import load
+    from nkdiplomacy.serving.locate import ModelLoadError
 
     try:
         return load(model, threshold=threshold)
@@ -102,7 +103,7 @@ def _note(message: str) -> None:
 
 def cmd_evaluate(args) -> int:
     from nkdiplomacy.corpus.annotations import DataError
-    from nkdiplomacy.serving.classifier import ModelLoadError
+    from nkdiplomacy.serving.locate import ModelLoadError
     from nkdiplomacy.trainer.evaluation import EvaluationError, evaluate_model
 
     _check_threshold(args.threshold)
@@ -137,8 +138,8 @@ def _parse_set(items: list[str]) -> dict:
 
 
 def cmd_train(args) -> int:
-    from nkdiplomacy.trainer.recipe import ConfigError, load_config
     from nkdiplomacy.corpus.annotations import DataError
+    from nkdiplomacy.trainer.recipe import ConfigError, load_config
 
     try:
         cfg = load_config(args.config, _parse_set(args.set))
@@ -220,7 +221,7 @@ def cmd_annotate(args) -> int:
 
     try:
         items, pages = read_inputs(args.inputs, args.max_bytes)
-        session = Session(items, pages, LabelsFile(Path(args.output)))
+        session = Session(items, pages, LabelsFile(args.output))
         from nkdiplomacy.annotate.app import serve
 
         serve(session, args.port)

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from nkdiplomacy.trainer.recipe import ConfigError, load_config, parse_config
 from nkdiplomacy.estimators import FAMILIES, estimator_class
+from nkdiplomacy.trainer.recipe import ConfigError, load_config, parse_config
 
 BASE = {"name": "t", "family": "tfidf"}
 
@@ -164,8 +164,11 @@ def test_shipped_recipes_state_only_what_differs_from_the_defaults():
         defaults = estimator_class(raw["family"]).default_params()
         assert all(defaults.get(k) != v for k, v in raw.get("model", {}).items()), path.name
         top = {k: v for k, v in raw.items() if k not in ("model", "data", "cv", "mlflow")}
-        assert all(getattr(TrainConfig(name="x", family="tfidf"), k) != v for k, v in top.items()
-                   if k not in ("name", "family")), path.name
+        assert all(
+            getattr(TrainConfig(name="x", family="tfidf"), k) != v
+            for k, v in top.items()
+            if k not in ("name", "family")
+        ), path.name
 
 
 def test_resolved_recipe_fills_in_every_default():

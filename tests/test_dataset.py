@@ -7,12 +7,21 @@ from conftest import SEED, SYNTHETIC
 from nkdiplomacy.corpus.annotations import DataError, load_annotations, read_annotations, to_annotations
 from nkdiplomacy.schema import event_type_names
 
-GOOD = {"doc_id": "a", "seg_id": 0, "text": "Kim met Xi.", "relevant": True, "event_type": "meeting", "origin": "real"}
+GOOD = {
+    "doc_id": "a",
+    "seg_id": 0,
+    "text": "Kim met Xi.",
+    "relevant": True,
+    "event_type": "meeting",
+    "origin": "real",
+}
 
 
 def write(tmp_path, rows, name="ann.jsonl"):
     path = tmp_path / name
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -30,7 +39,9 @@ def test_seed_annotations_cover_every_segment_of_the_raw_articles():
 
     from nkdiplomacy.text.segment import segment
 
-    expected = [(p.stem, s.seg_id, s.text) for p in sorted(RAW.glob("*.txt")) for s in segment(p.read_text(), p.stem)]
+    expected = [
+        (p.stem, s.seg_id, s.text) for p in sorted(RAW.glob("*.txt")) for s in segment(p.read_text(), p.stem)
+    ]
     assert [(r.doc_id, r.seg_id, r.text) for r in read_annotations(SEED)] == expected
 
 
@@ -77,7 +88,9 @@ def test_malformed_json_names_the_line(tmp_path):
 def test_duplicate_doc_and_seg_id_is_an_error_across_files(tmp_path):
     first = write(tmp_path, [GOOD], "one.jsonl")
     second = write(tmp_path, [{**GOOD, "text": "Other text"}], "two.jsonl")
-    with pytest.raises(DataError, match=rf"^{second}:1: duplicate \(doc_id, seg_id\) \('a', 0\), first at {first}:1"):
+    with pytest.raises(
+        DataError, match=rf"^{second}:1: duplicate \(doc_id, seg_id\) \('a', 0\), first at {first}:1"
+    ):
         read_annotations([first, second])
 
 

@@ -100,7 +100,7 @@ def test_core_install_leaves_out_tracking_training_and_spark_libraries(core, tmp
 def test_wheel_install_predicts_with_its_own_copy_of_the_default_model(core, tmp_path):
     article = tmp_path / ARTICLE.name
     shutil.copy(ARTICLE, article)
-    code = "from nkdiplomacy.serving.classifier import default_model_path; print(default_model_path())"
+    code = "from nkdiplomacy.serving.locate import default_model_path; print(default_model_path())"
     used = Path(core.run("python", "-c", code, cwd=tmp_path).stdout.strip())
     assert used.is_relative_to(core.root) and used.parts[-2:] == ("nkdiplomacy", "_default_model")
     done = core.run("nkdiplomacy", "predict", "--format", "jsonl", article.name, cwd=tmp_path)

@@ -69,5 +69,7 @@ def test_imports_never_run_up_a_layer_or_across_one(path):
         if imported == importer:
             continue
         if LAYERS[imported] >= LAYERS[importer] and not (LAYERS[imported] == LAYERS[importer] == 0):
-            wrong.append(f"{path.relative_to(PACKAGE)}:{line} imports {module} ({imported} is not below {importer})")
+            wrong.append(
+                f"{path.relative_to(PACKAGE)}:{line} imports {module} ({imported} is not below {importer})"
+            )
     assert not wrong, "\n".join(wrong)

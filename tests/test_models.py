@@ -14,7 +14,7 @@ from nkdiplomacy.estimators.base import load_estimator
 from nkdiplomacy.estimators.persist import MANIFEST, ModelError
 from nkdiplomacy.estimators.predictor import label_space
 from nkdiplomacy.schema import OFF_TOPIC
-from nkdiplomacy.text.context import SegmentInput, grouped_inputs
+from nkdiplomacy.text.context import SegmentInput, record_inputs
 
 TINY = {
     "tfidf": {},
@@ -27,7 +27,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def tiny_data():
     recs = read_annotations(SEED)
-    inputs = grouped_inputs([r.doc_id for r in recs], [r.seg_id for r in recs], [r.text for r in recs])
+    inputs = record_inputs(recs)
     labels = [r.event_type if r.relevant else OFF_TOPIC for r in recs]
     return inputs, labels
 

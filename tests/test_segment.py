@@ -12,7 +12,11 @@ def test_bundled_articles_give_103_segments():
 
 def test_segment_ids_count_non_empty_lines_in_order():
     segs = segment("first\n\n   \nsecond\nthird\n", "d")
-    assert [(s.doc_id, s.seg_id, s.text) for s in segs] == [("d", 0, "first"), ("d", 1, "second"), ("d", 2, "third")]
+    assert [(s.doc_id, s.seg_id, s.text) for s in segs] == [
+        ("d", 0, "first"),
+        ("d", 1, "second"),
+        ("d", 2, "third"),
+    ]
 
 
 def test_crlf_and_lone_cr_line_ends_split_lines():
@@ -28,7 +32,7 @@ def test_non_breaking_spaces_and_tabs_collapse():
 
 
 def test_escaped_quotes_are_unescaped():
-    assert normalize("Workers\\' Party \\\"statement\\\"") == "Workers' Party \"statement\""
+    assert normalize('Workers\\\' Party \\"statement\\"') == 'Workers\' Party "statement"'
 
 
 def test_text_is_nfc_normalised():

@@ -4,8 +4,8 @@ import pytest
 from conftest import SEED, SYNTHETIC
 
 from nkdiplomacy.corpus.annotations import read_annotations
-from nkdiplomacy.records import Annotation
 from nkdiplomacy.corpus.splits import grouped_folds, held_out_groups, outlet_brand
+from nkdiplomacy.records import Annotation
 
 
 def rec(doc, origin="real", source=None, outlet=None, seg=0):

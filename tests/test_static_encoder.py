@@ -5,11 +5,11 @@ import pytest
 from conftest import SEED
 
 from nkdiplomacy.corpus.annotations import read_annotations
-from nkdiplomacy.text.context import grouped_inputs
 from nkdiplomacy.estimators import make_estimator
 from nkdiplomacy.estimators.base import load_estimator
-from nkdiplomacy.estimators.predictor import OFF_TOPIC
 from nkdiplomacy.estimators.static_encoder import StaticEncoder, zipf_weights
+from nkdiplomacy.schema import OFF_TOPIC
+from nkdiplomacy.text.context import record_inputs
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_frequent_word_pieces_weigh_less_than_rare_ones():
 
 def test_static_encoder_model_round_trips_without_an_onnx_graph(tmp_path):
     recs = read_annotations(SEED)
-    inputs = grouped_inputs([r.doc_id for r in recs], [r.seg_id for r in recs], [r.text for r in recs])
+    inputs = record_inputs(recs)
     labels = [r.event_type if r.relevant else OFF_TOPIC for r in recs]
     model = make_estimator("encoder", precision="static", seed=3).fit(inputs[:80], labels[:80])
     model.save(tmp_path / "m")

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 
-from nkdiplomacy.trainer.recipe import champion_metrics, load_config
 from nkdiplomacy.trainer.crossval import cross_validate, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records, training_weights
+from nkdiplomacy.trainer.recipe import champion_metrics, load_config
 from nkdiplomacy.trainer.train import RESOLVED_RECIPE, train_recipe
 
 # Leave-one-article-out over the seed pages: two folds of a sliver of the data.

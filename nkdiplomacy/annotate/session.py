@@ -166,7 +166,7 @@ def read_inputs(
 class LabelsFile:
     """The output: append-only JSON Lines of the guide's records, checked when opened."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: str | Path):
         self.path = Path(path)
         if self.path.is_dir():
             raise AnnotateError(f"{self.path}: is a folder")

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nkdiplomacy.extras import require
-from nkdiplomacy.schema import event_type_names
 from nkdiplomacy.records import Annotation
+from nkdiplomacy.schema import event_type_names
 
 if TYPE_CHECKING:
     import datasets

@@ -16,11 +16,13 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.text.context import SegmentInput, shape_features
 from nkdiplomacy.estimators.heads import LinearHeads
 from nkdiplomacy.estimators.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
-from nkdiplomacy.estimators.predictor import ModelError, Predictor, first_line
+from nkdiplomacy.estimators.persist import ModelError, first_line
+from nkdiplomacy.estimators.predictor import Predictor
 from nkdiplomacy.estimators.static_encoder import STATIC_FILE, StaticEncoder
+from nkdiplomacy.schema import DEFAULT_THRESHOLD
+from nkdiplomacy.text.context import SegmentInput, shape_features
 
 
 def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -68,7 +70,7 @@ class EncoderModel(Predictor):
         contrastive_pairs: int = 2000,
         learning_rate: float = 2e-5,
         base_model: str = "",
-        threshold: float = 0.5,
+        threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
         self.use_context = use_context

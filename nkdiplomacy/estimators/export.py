@@ -12,8 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
-from nkdiplomacy.extras import require
 from nkdiplomacy.estimators.onnx_encoder import ONNX_FILE, TOKENIZER_FILE
+from nkdiplomacy.extras import require
 
 PRECISIONS = ("fp32", "int8", "static")  # static: token vectors distilled from fp32 (static_encoder.py)
 

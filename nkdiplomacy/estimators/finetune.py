@@ -17,9 +17,11 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
+from nkdiplomacy.estimators.persist import ModelError, first_line
+from nkdiplomacy.estimators.predictor import Predictor, label_space
 from nkdiplomacy.extras import require
+from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.context import SegmentInput
-from nkdiplomacy.estimators.predictor import ModelError, Predictor, first_line, label_space
 
 TRANSFORMER_DIR = "transformer"
 
@@ -66,7 +68,7 @@ class FinetuneModel(Predictor):
         max_length: int = 128,
         weight_decay: float = 0.01,
         base_model: str = "",
-        threshold: float = 0.5,
+        threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
         self.use_context = use_context

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nkdiplomacy.estimators.persist import ModelError, load_arrays, save_arrays
 from nkdiplomacy.schema import event_type_names
-from nkdiplomacy.estimators.persist import load_arrays, save_arrays
-from nkdiplomacy.estimators.predictor import ModelError
 
 
 @dataclass

@@ -20,21 +20,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import UNIT, Bound
-from nkdiplomacy.estimators.persist import MANIFEST, ModelError, first_line, read_manifest
+from nkdiplomacy.estimators.persist import MANIFEST, ModelError, read_manifest
 from nkdiplomacy.schema import OFF_TOPIC, decide, event_type_names
 from nkdiplomacy.text.context import SegmentInput, as_inputs
 
-# Re-exported for the model families and the trainer, which import them from here.
-__all__ = [
-    "MANIFEST",
-    "OFF_TOPIC",
-    "ModelError",
-    "Predictor",
-    "first_line",
-    "label_space",
-    "load_model",
-    "read_manifest",
-]
+__all__ = ["Predictor", "label_space", "load_model"]
 
 
 def label_space() -> tuple[str, ...]:

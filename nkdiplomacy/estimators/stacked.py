@@ -19,11 +19,11 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.text.context import SegmentInput, shape_features
-from nkdiplomacy.schema import event_type_names
 from nkdiplomacy.estimators.heads import LinearHeads
-from nkdiplomacy.estimators.persist import load_json, save_json
-from nkdiplomacy.estimators.predictor import ModelError, Predictor, label_space, load_model
+from nkdiplomacy.estimators.persist import ModelError, load_json, save_json
+from nkdiplomacy.estimators.predictor import Predictor, label_space, load_model
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, event_type_names
+from nkdiplomacy.text.context import SegmentInput, shape_features
 
 BASE_DIR = "base"
 OFFSETS_FILE = "event_offsets.json"
@@ -158,7 +158,7 @@ class PageStackModel(Predictor):
         C: float = 1.0,
         page_events: bool = False,
         event_offsets: bool = False,
-        threshold: float = 0.5,
+        threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
         self.use_context = use_context

@@ -13,10 +13,11 @@ from typing import ClassVar
 from scipy import sparse
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
-from nkdiplomacy.text.context import SegmentInput, mask_names, shape_features
 from nkdiplomacy.estimators.heads import LinearHeads
-from nkdiplomacy.estimators.persist import load_arrays, load_json, save_arrays, save_json
-from nkdiplomacy.estimators.predictor import ModelError, Predictor
+from nkdiplomacy.estimators.persist import ModelError, load_arrays, load_json, save_arrays, save_json
+from nkdiplomacy.estimators.predictor import Predictor
+from nkdiplomacy.schema import DEFAULT_THRESHOLD
+from nkdiplomacy.text.context import SegmentInput, mask_names, shape_features
 
 VOCABULARY_FILE = "tfidf_vocabulary.json"
 IDF_FILE = "tfidf_idf.npz"
@@ -52,7 +53,7 @@ class TfidfModel(Predictor):
         context_weight: float = 0.5,
         max_features: int = 50000,
         names: str = "raw",
-        threshold: float = 0.5,
+        threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
         self.use_context = use_context

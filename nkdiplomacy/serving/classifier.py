@@ -14,13 +14,11 @@ from pathlib import Path
 
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
 from nkdiplomacy.schema import decide, event_type_names
-
-# The model locator's names, re-exported: ``from nkdiplomacy.serving.classifier import ModelLoadError``.
-from nkdiplomacy.serving.locate import ModelLoadError, default_model_path, open_model, resolve_model
-from nkdiplomacy.text.context import SegmentInput, article_inputs, grouped_inputs, lone_input
+from nkdiplomacy.serving.locate import open_model, resolve_model
+from nkdiplomacy.text.context import SegmentInput, article_inputs, lone_input, record_inputs
 from nkdiplomacy.text.segment import segment
 
-__all__ = ["Classifier", "ModelLoadError", "default_model_path", "load", "resolve_model"]
+__all__ = ["Classifier", "load"]
 
 
 class Classifier:
@@ -73,9 +71,7 @@ class Classifier:
 
     def predict_segments(self, segments: Sequence[Segment]) -> list[Prediction]:
         """Score segments of one or more articles; each is read with its article around it."""
-        inputs = grouped_inputs(
-            [s.doc_id for s in segments], [s.seg_id for s in segments], [s.text for s in segments]
-        )
+        inputs = record_inputs(segments)
         return self._predict_inputs(inputs, [(s.doc_id, s.seg_id) for s in segments])
 
     def classify_article(self, text: str, doc_id: str = "article") -> list[Prediction]:

@@ -140,7 +140,8 @@ def open_model(ref: str | Path | None = None, name: str | None = None):
     Raises:
         ModelLoadError: the model cannot be found or read; one line naming it.
     """
-    from nkdiplomacy.estimators.predictor import ModelError, load_model
+    from nkdiplomacy.estimators.persist import ModelError
+    from nkdiplomacy.estimators.predictor import load_model
 
     folder = resolve_model(ref)
     try:

@@ -2,7 +2,7 @@
 
 Folds come from :mod:`nkdiplomacy.corpus.splits` (real pages grouped by source; synthetic pages
 only ever train). Each held-out segment is scored twice: inside its page (``view == "page"``, the
-main figures) and alone (``view == "lone"``, as ``clf.predict([...])`` and the serving endpoint
+main figures) and alone (``view == "lone"``, as ``clf.classify([...])`` and the serving endpoint
 see it; those metrics are prefixed ``lone_``).
 """
 

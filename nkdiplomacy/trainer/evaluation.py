@@ -40,7 +40,8 @@ def evaluate_model(
         EvaluationError: no real records.
         ModelLoadError: the model cannot be found or opened.
     """
-    from nkdiplomacy.serving.classifier import load, resolve_model
+    from nkdiplomacy.serving.classifier import load
+    from nkdiplomacy.serving.locate import resolve_model
 
     records = read_annotations(files)
     real = [r for r in records if r.origin != "synthetic"]
