@@ -144,7 +144,7 @@ def test_unreadable_yaml_is_one_line_error(tmp_path):
 
 
 def test_missing_file_is_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="no such config file"):
+    with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "none.yaml")
 
 

@@ -21,6 +21,7 @@ LAYERS = {
     "bounds": 0,
     "extras": 0,
     "tracking": 0,
+    "files": 0,
     "text": 1,
     "corpus": 1,
     "estimators": 2,

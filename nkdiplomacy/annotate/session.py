@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nkdiplomacy.corpus.annotations import PROVENANCE, DataError, parse_record, read_annotations
+from nkdiplomacy.files import read_utf8
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import event_type_names, event_types
 from nkdiplomacy.serving.suggest import EXTRA_FIELDS
@@ -75,16 +76,7 @@ def _page_from_file(file: str, doc_id: str) -> list[tuple[int, str]] | None:
 
 def read_todo(path: Path) -> tuple[list[Item], dict[str, list[tuple[int, str]]]]:
     """Items and pages of one to-do file; :class:`AnnotateError` naming the file and line of a bad record."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise AnnotateError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise AnnotateError(f"{path}: is a folder, not a to-do file") from None
-    except UnicodeDecodeError as exc:
-        raise AnnotateError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise AnnotateError(f"{path}: cannot read ({exc.strerror})") from None
+    lines = read_utf8(path, AnnotateError, "a to-do file").splitlines()
     items: list[Item] = []
     files: dict[str, str] = {}
     for lineno, line in enumerate(lines, start=1):

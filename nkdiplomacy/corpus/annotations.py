@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nkdiplomacy.extras import require
+from nkdiplomacy.files import read_utf8
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import event_type_names
 
@@ -63,16 +64,7 @@ def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, not a JSON Lines file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    return read_utf8(path, DataError, "a JSON Lines file").splitlines()
 
 
 def _parse(line: str, where: str) -> object:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from nkdiplomacy.files import os_error_line
+
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 STDIN = "-"
@@ -133,12 +135,8 @@ def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     try:
         with path.open("rb") as stream:
             data = _read_limited(stream, str(path), max_bytes)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file or folder") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(os_error_line(path, exc, "an article file")) from None
     html = path.suffix.lower() in HTML_SUFFIXES
     text = decode(data, str(path), html=html)
     if html:

@@ -19,6 +19,7 @@ from typing import Any
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, UNIT, Bound
 from nkdiplomacy.estimators import FAMILIES
+from nkdiplomacy.files import os_error_line, utf8_error_line
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -258,18 +259,14 @@ def _read_yaml(path: Path) -> Any:
 
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a recipe file") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigError(os_error_line(path, exc, "a recipe file")) from None
     if b"\0" in data:
         raise ConfigError(f"{path}: a binary file, not a YAML recipe")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(utf8_error_line(path, exc)) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
