@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nkdiplomacy.schema import DEFAULT_THRESHOLD, event_type_names
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_type_names
 
 EVENT_WEIGHT = 0.5
 PAGE_DECAY = 0.35
@@ -111,13 +111,13 @@ def pick(
 def todo_record(c: Candidate, utility: float, rank: int, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """A to-do record: the guide's fields with the model's guess, plus :data:`EXTRA_FIELDS`."""
     types = event_type_names()
-    relevant = bool(c.score >= threshold)
+    (relevant,), (event_type,) = decide([c.score], [c.event_probs], threshold)
     record = {
         "doc_id": c.doc_id,
         "seg_id": c.seg_id,
         "text": c.text,
         "relevant": relevant,
-        "event_type": types[int(np.argmax(c.event_probs))] if relevant else None,
+        "event_type": event_type,
         "origin": "real",
         "score": round(float(c.score), 6),
         "event_scores": {t: round(float(p), 6) for t, p in zip(types, c.event_probs)},
