@@ -14,14 +14,14 @@ from throughput import CLI_RUNS
 
 
 def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (else what :func:`platform.processor` says)."""
+    """The CPU model from /proc/cpuinfo (else what :mod:`platform` says)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor()
+    return platform.processor() or platform.machine()
 
 
 def machine_info() -> dict:

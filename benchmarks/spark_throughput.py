@@ -52,17 +52,11 @@ def recombined_articles(n: int, seed: int = 0, raw: Path = RAW) -> list[dict]:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from report import cpu_name  # benchmarks/ is this script's folder, first on sys.path
+
     return {
         "cores": os.cpu_count(),
-        "cpu": cpu,
+        "cpu": cpu_name(),
         "python": platform.python_version(),
         "system": platform.platform(),
         # Other processes compete for the cores: compare runs made at similar load only.
