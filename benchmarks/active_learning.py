@@ -37,24 +37,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.corpus.splits import _outlet, grouped_folds
-from nkdiplomacy.estimators import make_estimator
-from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.serving.suggest import Candidate, pick
 from nkdiplomacy.text.context import record_inputs
+from nkdiplomacy.trainer.fitting import estimator_params, fit_model, load_training_records
 from nkdiplomacy.trainer.metrics import evaluate_scores
 from nkdiplomacy.trainer.recipe import load_config
-from nkdiplomacy.trainer.train import estimator_params, training_weights
 
 RESULTS = ROOT / "benchmarks" / "results"
 KEYS = ("relevance_f1", "event_macro_f1")
-
-
-def _fit(cfg, params, records, inputs):
-    weights = training_weights([r.origin for r in records], cfg.data.min_real_weight_share)
-    labels = [r.event_type if r.relevant else OFF_TOPIC for r in records]
-    return make_estimator(cfg.family, **params).fit(inputs, labels, sample_weight=weights)
 
 
 def _scores(model, inputs):
@@ -84,7 +75,7 @@ def run_group(cfg, params, records, inputs, fold, sizes, step, repeats, seed, lo
 
     def fit_eval(extra: list[int]):
         rows = train + extra
-        model = _fit(cfg, params, [records[i] for i in rows], [inputs[i] for i in rows])
+        model = fit_model(cfg, params, [records[i] for i in rows], [inputs[i] for i in rows])
         rel, ev = _scores(model, test_inputs)
         return model, (rel, ev)
 
@@ -146,12 +137,12 @@ def main() -> int:
                     help="cap the synthetic pages that train (default: the recipe's)")  # fmt: skip
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    cfg = load_config(args.config, {})
+    overrides = (
+        {} if args.max_synthetic_docs is None else {"data.max_synthetic_docs": args.max_synthetic_docs}
+    )
+    cfg = load_config(args.config, overrides)
     params = estimator_params(cfg)
-    records = read_annotations(cfg.data.files)
-    if args.max_synthetic_docs is not None:
-        keep = set(sorted({r.doc_id for r in records if r.origin == "synthetic"})[: args.max_synthetic_docs])
-        records = [r for r in records if r.origin != "synthetic" or r.doc_id in keep]
+    records = load_training_records(cfg)
     inputs = record_inputs(records)
     folds = grouped_folds(records, "source", cfg.cv.outlet_groups, cfg.cv.kcna_folds)
     if args.groups:
