@@ -49,6 +49,10 @@ ROWS: dict[str, tuple[str, dict]] = {
     ),
     "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
     "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
+    "stacked (encoder + tfidf names masked) + lone views": (
+        "stacked.yaml",
+        {"model.extra_bases": [{"family": "tfidf", "names": "masked"}]},
+    ),
     "encoder static (distilled) + lone views": (
         "encoder.yaml",
         {**ENC, "model.precision": "static", "data.lone_view_weight": 0.5},

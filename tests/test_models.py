@@ -162,6 +162,29 @@ def test_page_stage_is_deterministic_and_reads_the_page(tiny_data):
     assert a.score_segments([diplomatic[1]])[0][0] != pytest.approx(a.score_segments([furniture[1]])[0][0])
 
 
+def test_page_stage_over_two_first_stages_saves_both_and_reads_both(tiny_data, tmp_path):
+    inputs, labels = tiny_data
+    extra = [{"family": "tfidf", "names": "masked", "C": 1.0}]
+    model = make_estimator("stacked", base_family="tfidf", extra_bases=extra, inner_folds=2, seed=3)
+    model.fit(inputs[:80], labels[:80])
+    assert [b.names for b in model.bases_] == ["raw", "masked"]
+    # The second stage has a weight for each first stage's score block (9 columns each).
+    one = make_estimator("stacked", base_family="tfidf", inner_folds=2, seed=3).fit(inputs[:80], labels[:80])
+    assert model.heads_.relevance.coef.size == one.heads_.relevance.coef.size + 9
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "base_1" / "manifest.json").exists()
+    np.testing.assert_allclose(
+        load_estimator(tmp_path / "m").predict_proba(inputs[80:]), model.predict_proba(inputs[80:]), atol=1e-9
+    )
+
+
+def test_extra_first_stage_without_a_family_is_refused(tiny_data):
+    inputs, labels = tiny_data
+    model = make_estimator("stacked", base_family="tfidf", extra_bases=[{"names": "masked"}], inner_folds=2)
+    with pytest.raises(ValueError, match="extra_bases.*'family'"):
+        model.fit(inputs[:80], labels[:80])
+
+
 def test_page_keys_group_a_page_and_keep_lone_segments_apart():
     from nkdiplomacy.estimators.stacked import page_keys
     from nkdiplomacy.text.context import article_inputs, lone_input

@@ -50,28 +50,60 @@ def _fold_groups(inputs: list[SegmentInput]) -> list[str]:
     return [home.get(x.text, k) if k.startswith("lone-") else k for x, k in zip(inputs, keys)]
 
 
+def _base_dir(b: int) -> str:
+    """The sub-folder of the ``b``-th first stage: ``base``, then ``base_1``, ``base_2``..."""
+    return BASE_DIR if b == 0 else f"{BASE_DIR}_{b}"
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
     return np.log(p / (1 - p))
 
 
 def stack_features(inputs: list[SegmentInput], relevance: np.ndarray, events: np.ndarray, window: int):
-    """Second-stage features from first-stage scores, computed page by page."""
-    n = len(inputs)
+    """Second-stage features from first-stage scores, computed page by page.
+
+    ``relevance`` is ``(n,)``, or ``(n_bases, n)`` when several first stages score the lines: the
+    first gets every feature, each further one its own score, neighbour and page blocks.
+    """
+    scores = np.atleast_2d(relevance)
     pages: dict[str, list[int]] = defaultdict(list)
     for row, key in enumerate(page_keys(inputs)):
         pages[key].append(row)
-    near = np.zeros((n, 3))  # previous, next, mean of ±window (own score where there is none)
-    page = np.zeros((n, 4))  # mean, max, share >= 0.5, title score
-    page_events = np.zeros_like(events)
     for rows in pages.values():
         rows.sort(key=lambda r: inputs[r].position)
+    blocks = [_relevance_block(inputs, pages, r, window) for r in scores]
+    r0 = scores[0]
+    page_events = np.zeros_like(events)
+    for rows in pages.values():
+        r = r0[rows]
+        page_events[rows] = (events[rows] * r[:, None]).sum(0) / max(r.sum(), 1e-6)
+    cue = np.array([[float(_DATELINE in x.doc_text[:400])] for x in inputs])
+    return np.hstack(
+        [
+            blocks[0],
+            events,
+            page_events,
+            cue,
+            cue * r0[:, None],
+            shape_features(inputs, use_context=True),
+            *blocks[1:],
+        ]
+    )
+
+
+def _relevance_block(inputs: list[SegmentInput], pages: dict[str, list[int]], relevance, window: int):
+    """A line's score (logit and raw), its neighbours' (previous, next, mean of ±window; its own
+    where there is none) and its page's (mean, max, share >= 0.5, title score)."""
+    n = len(inputs)
+    near = np.zeros((n, 3))
+    page = np.zeros((n, 4))
+    for rows in pages.values():
         r = relevance[rows]
         title = inputs[rows[0]].title
         title_rows = [j for j, row in enumerate(rows) if inputs[row].text == title]
         title_score = r[title_rows[0]] if title_rows else r.max()
         page[rows] = [r.mean(), r.max(), (r >= 0.5).mean(), title_score]
-        page_events[rows] = (events[rows] * r[:, None]).sum(0) / max(r.sum(), 1e-6)
         for j, row in enumerate(rows):
             lo, hi = max(0, j - window), min(len(rows), j + window + 1)
             near[row] = [
@@ -79,20 +111,7 @@ def stack_features(inputs: list[SegmentInput], relevance: np.ndarray, events: np
                 r[j + 1] if j + 1 < len(rows) else r[j],
                 r[lo:hi].mean(),
             ]
-    cue = np.array([[float(_DATELINE in x.doc_text[:400])] for x in inputs])
-    return np.hstack(
-        [
-            _logit(relevance)[:, None],
-            relevance[:, None],
-            near,
-            page,
-            events,
-            page_events,
-            cue,
-            cue * relevance[:, None],
-            shape_features(inputs, use_context=True),
-        ]
-    )
+    return np.hstack([_logit(relevance)[:, None], relevance[:, None], near, page])
 
 
 def fit_event_offsets(
@@ -128,6 +147,9 @@ class PageStackModel(Predictor):
         use_context: passed to the first stage.
         base_family: the first stage's family (``tfidf`` or ``encoder``).
         base_params: the first stage's other hyper-parameters.
+        extra_bases: further first stages, each ``{"family": ..., **params}``, whose out-of-fold
+            scores the second stage reads beside the first's; event types are the mean of all
+            first stages' (e.g. ``[{"family": "tfidf", "names": "masked"}]``: words beside meaning).
         window: neighbours on each side whose scores the second stage reads.
         inner_folds: page-grouped folds for the out-of-fold first-stage scores.
         C: inverse regularisation strength of the second stage's heads.
@@ -153,6 +175,7 @@ class PageStackModel(Predictor):
         use_context: bool = True,
         base_family: str = "encoder",
         base_params: dict | None = None,
+        extra_bases: list | None = None,
         window: int = 2,
         inner_folds: int = 3,
         C: float = 1.0,
@@ -164,6 +187,7 @@ class PageStackModel(Predictor):
         self.use_context = use_context
         self.base_family = base_family
         self.base_params = base_params
+        self.extra_bases = extra_bases
         self.window = window
         self.inner_folds = inner_folds
         self.C = C
@@ -172,21 +196,32 @@ class PageStackModel(Predictor):
         self.threshold = threshold
         self.seed = seed
 
-    def _base(self):
+    def _bases(self) -> list:
+        """New, unfitted first stages: ``base_family`` then each of ``extra_bases``."""
         from nkdiplomacy.estimators import make_estimator
 
-        params = {**(self.base_params or {}), "use_context": self.use_context, "seed": self.seed}
-        return make_estimator(self.base_family, **params)
+        specs = [{**(self.base_params or {}), "family": self.base_family}, *(self.extra_bases or ())]
+        shared = {"use_context": self.use_context, "seed": self.seed}
+        bases = []
+        for spec in specs:
+            if not isinstance(spec, dict) or "family" not in spec:
+                raise ValueError(f"each of extra_bases must be a mapping with a 'family', got {spec!r}")
+            params = {k: v for k, v in spec.items() if k != "family"}
+            bases.append(make_estimator(spec["family"], **{**params, **shared}))
+        return bases
 
     def _fit(self, inputs, relevant, event, weight):
         labels = np.array(label_space(), dtype=object)[np.where(relevant, event + 1, 0)]
-        relevance = np.zeros(len(inputs))
-        events = np.zeros((len(inputs), len(event_type_names())))
+        n_bases = 1 + len(self.extra_bases or ())
+        relevance = np.zeros((n_bases, len(inputs)))
+        events = np.zeros((n_bases, len(inputs), len(event_type_names())))
         groups = _fold_groups(inputs)
         for train, held in self._inner_folds(groups):
-            part = self._base().fit([inputs[i] for i in train], labels[train], sample_weight=weight[train])
-            relevance[held], events[held] = part.score_segments([inputs[i] for i in held])
-        self.base_ = self._base().fit(inputs, labels, sample_weight=weight)
+            for b, base in enumerate(self._bases()):
+                part = base.fit([inputs[i] for i in train], labels[train], sample_weight=weight[train])
+                relevance[b, held], events[b, held] = part.score_segments([inputs[i] for i in held])
+        self.bases_ = [base.fit(inputs, labels, sample_weight=weight) for base in self._bases()]
+        events = events.mean(axis=0)
         F = stack_features(inputs, relevance, events, self.window)
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
         self.offsets_ = np.zeros(events.shape[1])
@@ -210,7 +245,9 @@ class PageStackModel(Predictor):
         return out
 
     def _score(self, inputs):
-        relevance, events = self.base_.score_segments(inputs)
+        scores = [base.score_segments(inputs) for base in self.bases_]
+        relevance = np.array([r for r, _ in scores])
+        events = np.mean([e for _, e in scores], axis=0)
         stacked, stacked_events = self.heads_.score(stack_features(inputs, relevance, events, self.window))
         events = stacked_events if self.page_events else events
         if self.offsets_.any():
@@ -219,12 +256,13 @@ class PageStackModel(Predictor):
         return stacked, events
 
     def _save_payload(self, path: Path) -> None:
-        self.base_.save(path / BASE_DIR)
+        for b, base in enumerate(self.bases_):
+            base.save(path / _base_dir(b))
         self.heads_.save(path)
         save_json(path / OFFSETS_FILE, self.offsets_.tolist())
 
     def _load_payload(self, path: Path) -> None:
-        self.base_ = load_model(path / BASE_DIR)
+        self.bases_ = [load_model(path / _base_dir(b)) for b in range(1 + len(self.extra_bases or ()))]
         self.heads_ = LinearHeads.load(path)
         offsets = load_json(path / OFFSETS_FILE, "event offsets")
         try:
