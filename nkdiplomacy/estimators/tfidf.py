@@ -1,8 +1,8 @@
 """The fast baseline: word and character n-gram TF-IDF with logistic-regression heads.
 
-The vectorizers are scikit-learn's, so loading a model of this family imports scikit-learn; they
-are saved as data (``tfidf_vocabulary.json``: each vectorizer's terms in column order;
-``tfidf_idf.npz``: their idf weights) and rebuilt from the model's parameters on load.
+The vectorizers are fitted with scikit-learn and saved as data (``tfidf_vocabulary.json``: each
+vectorizer's terms in column order; ``tfidf_idf.npz``: their idf weights); scoring, after fitting
+or loading, uses :class:`~.tfidf_transform.TfidfTransform`, so a loaded model needs no scikit-learn.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.estimators.heads import LinearHeads
 from nkdiplomacy.estimators.persist import ModelError, load_arrays, load_json, save_arrays, save_json
 from nkdiplomacy.estimators.predictor import Predictor
+from nkdiplomacy.estimators.tfidf_transform import TfidfTransform
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.context import SegmentInput, mask_names, shape_features
 
@@ -64,30 +65,16 @@ class TfidfModel(Predictor):
         self.threshold = threshold
         self.seed = seed
 
-    def _vectorizers(self) -> dict:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        def words():
-            return TfidfVectorizer(
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                min_df=1,
-                max_features=self.max_features,
-                lowercase=True,
-            )
-
-        vecs = {
-            "text_words": words(),
-            "text_chars": TfidfVectorizer(
-                analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, max_features=self.max_features
-            ),
-        }
+    def _analyzers(self) -> dict[str, tuple[str, tuple[int, int]]]:
+        """Each vectorizer's name, analyzer and n-gram range, in column order."""
+        words, chars = ("word", (1, 2)), ("char_wb", (2, 5))
+        out = {"text_words": words, "text_chars": chars}
         if self.names == "both":
-            vecs["masked_words"] = words()
+            out["masked_words"] = words
         if self.use_context:
-            vecs["window"] = words()
-            vecs["page"] = words()
-        return vecs
+            out["window"] = words
+            out["page"] = words
+        return out
 
     def _field(self, name: str, inputs: list[SegmentInput]) -> list[str]:
         if name == "masked_words":
@@ -100,47 +87,48 @@ class TfidfModel(Predictor):
             texts = [f"{x.title} {x.doc_text}" for x in inputs]
         return [mask_names(t) for t in texts] if self.names == "masked" else texts
 
-    def _features(self, inputs: list[SegmentInput], fit: bool = False):
-        blocks = []
-        for name, vec in self.vectorizers_.items():
-            texts = self._field(name, inputs)
-            if fit:
-                m = vec.fit_transform(texts)
-                # Terms cut by max_features: large, and never needed after fitting.
-                vec.stop_words_ = None
-            else:
-                m = vec.transform(texts)
+    def _features(self, inputs: list[SegmentInput], blocks: dict | None = None):
+        """The feature matrix: each vectorizer's block (``blocks`` when given, else transformed
+        here), context blocks scaled by ``context_weight``, then the line's shape."""
+        parts = []
+        for name, transform in self.transforms_.items():
+            m = blocks[name] if blocks else transform.transform(self._field(name, inputs))
             own = name.startswith("text") or name == "masked_words"
-            blocks.append(m if own else m * self.context_weight)
-        blocks.append(sparse.csr_matrix(shape_features(inputs, self.use_context)))
-        return sparse.hstack(blocks).tocsr()
+            parts.append(m if own else m * self.context_weight)
+        parts.append(sparse.csr_matrix(shape_features(inputs, self.use_context)))
+        return sparse.hstack(parts).tocsr()
 
     def _fit(self, inputs, relevant, event, weight):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         if self.names not in ("raw", "masked", "both"):
             raise ValueError(f"names must be 'raw', 'masked' or 'both', got {self.names!r}")
-        self.vectorizers_ = self._vectorizers()
-        F = self._features(inputs, fit=True)
+        blocks, self.transforms_ = {}, {}
+        for name, (analyzer, ngrams) in self._analyzers().items():
+            vec = TfidfVectorizer(
+                analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, max_features=self.max_features
+            )
+            blocks[name] = vec.fit_transform(self._field(name, inputs))
+            self.transforms_[name] = TfidfTransform(analyzer, ngrams, vec.vocabulary_, vec.idf_)
+        F = self._features(inputs, blocks)
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
         return self.heads_.score(self._features(inputs))
 
     def _save_payload(self, path: Path) -> None:
-        save_json(
-            path / VOCABULARY_FILE,
-            {n: v.get_feature_names_out().tolist() for n, v in self.vectorizers_.items()},
-        )
-        save_arrays(path / IDF_FILE, **{name: vec.idf_ for name, vec in self.vectorizers_.items()})
+        save_json(path / VOCABULARY_FILE, {n: t.terms() for n, t in self.transforms_.items()})
+        save_arrays(path / IDF_FILE, **{n: t.idf for n, t in self.transforms_.items()})
         self.heads_.save(path)
 
     def _load_payload(self, path: Path) -> None:
         terms = load_json(path / VOCABULARY_FILE, "TF-IDF vocabulary")
         idf = load_arrays(path / IDF_FILE, "TF-IDF weights")
-        self.vectorizers_ = self._vectorizers()
-        for name, vec in self.vectorizers_.items():
+        self.transforms_ = {}
+        for name, (analyzer, ngrams) in self._analyzers().items():
             try:
-                vec.vocabulary_ = {term: i for i, term in enumerate(terms[name])}
-                vec.idf_ = idf[name]
+                vocabulary = {term: i for i, term in enumerate(terms[name])}
+                self.transforms_[name] = TfidfTransform(analyzer, ngrams, vocabulary, idf[name])
             except (KeyError, TypeError, ValueError) as exc:
                 raise ModelError(f"{path}: TF-IDF vectorizer {name!r} unreadable ({exc})") from None
         self.heads_ = LinearHeads.load(path)
