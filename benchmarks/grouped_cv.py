@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 # The encoder rows fix the precision rather than choose it.
 ENC = {"choose_variant": False, "model.precision": "int8"}
+# configs/stacked.yaml (the default) reads a masked-name tfidf first stage beside the encoder; these rows drop it.
+ONE = {"model.extra_bases": None}
 ROWS: dict[str, tuple[str, dict]] = {
     "tfidf": ("tfidf.yaml", {}),
     "tfidf-nocontext": ("tfidf_nocontext.yaml", {}),
@@ -40,27 +42,24 @@ ROWS: dict[str, tuple[str, dict]] = {
     "encoder": ("encoder.yaml", ENC),
     "encoder-nocontext": ("encoder_nocontext.yaml", ENC),
     "encoder + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5}),
-    "stacked (encoder)": ("stacked.yaml", {"data.lone_view_weight": 0.0}),
-    "stacked (encoder) + lone views": ("stacked.yaml", {}),
-    "stacked (encoder) + lone views + event offsets": ("stacked.yaml", {"model.event_offsets": True}),
+    "stacked (encoder)": ("stacked.yaml", {**ONE, "data.lone_view_weight": 0.0}),
+    "stacked (encoder) + lone views": ("stacked.yaml", ONE),
+    "stacked (encoder) + lone views + event offsets": ("stacked.yaml", {**ONE, "model.event_offsets": True}),
     "stacked (encoder) + lone views + page event types + event offsets": (
         "stacked.yaml",
-        {"model.page_events": True, "model.event_offsets": True},
+        {**ONE, "model.page_events": True, "model.event_offsets": True},
     ),
     "encoder C=4 + lone views": ("encoder.yaml", {**ENC, "data.lone_view_weight": 0.5, "model.C": 4.0}),
-    "stacked (tfidf) + lone views": ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
-    "stacked (encoder + tfidf names masked) + lone views": (
+    "stacked (tfidf) + lone views": (
         "stacked.yaml",
-        {"model.extra_bases": [{"family": "tfidf", "names": "masked"}]},
+        {**ONE, "model.base_family": "tfidf", "model.base_params": {}},
     ),
+    "stacked (encoder + tfidf names masked) + lone views": ("stacked.yaml", {}),
     "encoder static (distilled) + lone views": (
         "encoder.yaml",
         {**ENC, "model.precision": "static", "data.lone_view_weight": 0.5},
     ),
-    "stacked (static encoder) + lone views": (
-        "stacked.yaml",
-        {"model.base_params": {"precision": "static"}},
-    ),
+    "stacked (static encoder) + lone views": ("stacked_static.yaml", {}),
     "finetune": ("finetune.yaml", {}),
     "encoder SetFit-style (2000 pairs)": ("encoder_setfit.yaml", {}),
 }
