@@ -85,7 +85,10 @@ class TfidfModel(Predictor):
             texts = [f"{x.prev_text} {x.next_text}" for x in inputs]
         else:
             texts = [f"{x.title} {x.doc_text}" for x in inputs]
-        return [mask_names(t) for t in texts] if self.names == "masked" else texts
+        if self.names != "masked":
+            return texts
+        masked = {t: mask_names(t) for t in dict.fromkeys(texts)}  # a page's text once, not once a line
+        return [masked[t] for t in texts]
 
     def _features(self, inputs: list[SegmentInput], blocks: dict | None = None):
         """The feature matrix: each vectorizer's block (``blocks`` when given, else transformed
