@@ -4,7 +4,8 @@ Every row is a recipe (``configs/*.yaml``, with the overrides shown) run through
 cross-validation (``cross_validate_recipe``) on the same folds: the seed pages, KCNA, and five groups of whole outlets are
 each held out once (no source on both sides; synthetic pages only train). Each held-out segment is
 scored inside its page and alone (``lone``, as ``clf.classify([...])`` sees it). A second view splits
-KCNA by story (``--scheme story``).
+KCNA by story (``--scheme story``); a third holds out each genre whole (``--scheme genre``: news,
+KCNA, official texts, think tanks, Asian outlets). Every view also reports each row per genre.
 
     python benchmarks/grouped_cv.py                      # every row (about an hour on 2 cores)
     python benchmarks/grouped_cv.py --rows tfidf,encoder # some rows
@@ -76,16 +77,21 @@ def run_row(name: str, scheme: str) -> dict:
     recipe, overrides = ROWS[name]
     cfg = load_config(ROOT / "configs" / recipe, {**overrides, "cv.scheme": scheme})
     start = time.perf_counter()
-    params, metrics, predictions = cross_validate_recipe(cfg, load_training_records(cfg))
+    records = load_training_records(cfg)
+    params, metrics, predictions = cross_validate_recipe(cfg, records)
     page = predictions[predictions["view"] == "page"]
+    real = [r for r in records if r.origin != "synthetic"]
     threshold = params.get("threshold", DEFAULT_THRESHOLD)
     return {
         "row": name,
         "recipe": f"configs/{recipe}",
         "overrides": overrides,
         "seconds": round(time.perf_counter() - start, 1),
+        # The evaluated corpus: rows measured on different corpora are not comparable.
+        "corpus": {"real_pages": len({r.doc_id for r in real}), "real_segments": len(real)},
         "metrics": metrics,
         "per_fold": per_group_metrics(page, threshold, "fold").to_dict(orient="records"),
+        "per_genre": per_group_metrics(page, threshold, "genre").to_dict(orient="records"),
         "reliability": reliability(page),
     }
 
@@ -111,6 +117,11 @@ def fmt(v) -> str:
     return "n/a" if v is None or math.isnan(v) else f"{v:.3f}"
 
 
+def pages(row: dict) -> str:
+    """The evaluated corpus of a row; rows from before it was recorded used the 355 first real pages."""
+    return str(row["corpus"]["real_pages"]) if "corpus" in row else "355"
+
+
 def markdown(results: dict, scheme: str) -> str:
     lines = [
         f"## Grouped cross-validation, scheme `{scheme}`",
@@ -118,8 +129,8 @@ def markdown(results: dict, scheme: str) -> str:
         f"Machine: {results['machine']}. Command: `python benchmarks/grouped_cv.py --scheme {scheme}`.",
         "",
         "| Row | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 | Lone rel. F1 "
-        + "| Lone event macro-F1 | Worst source rel. F1 | CV (s) |",
-        "|---|" + "---:|" * 10,
+        + "| Lone event macro-F1 | Worst source rel. F1 | Real pages | CV (s) |",
+        "|---|" + "---:|" * 11,
     ]
     for r in results["rows"].values():
         m = r["metrics"]
@@ -127,7 +138,7 @@ def markdown(results: dict, scheme: str) -> str:
         lines.append(
             f"| {r['row']} | " + " | ".join(fmt(m.get(k)) for k in MAIN + EVENT)
             + f" | {fmt(m.get('lone_relevance_f1'))} | {fmt(m.get('lone_event_macro_f1'))}"
-            + f" | {fmt(worst['relevance_f1'])} ({worst['fold']}) | {r['seconds']:.0f} |"
+            + f" | {fmt(worst['relevance_f1'])} ({worst['fold']}) | {pages(r)} | {r['seconds']:.0f} |"
         )  # fmt: skip
     for r in results["rows"].values():
         lines += ["", f"### Per held-out source: {r['row']}", ""]
@@ -141,6 +152,22 @@ def markdown(results: dict, scheme: str) -> str:
                 + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT)
                 + " |"
             )
+        if r.get("per_genre"):
+            lines += [
+                "",
+                f"Per genre (pages of each genre, pooled over the folds that held them out): {r['row']}",
+                "",
+            ]
+            lines += [
+                "| Genre | Segments | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 |"
+            ]
+            lines += ["|---|" + "---:|" * 7]
+            for f in r["per_genre"]:
+                lines.append(
+                    f"| {f['genre']} | {int(f['n_segments'])} | "
+                    + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT)
+                    + " |"
+                )
         types = sorted(k for k in r["metrics"] if k.startswith("event_f1_"))
         lines += ["", "Per-type F1 (pooled): " + ", ".join(f"{k[9:]} {fmt(r['metrics'][k])}" for k in types)]
         lines += ["", "Reliability (page view): " + "; ".join(
@@ -152,7 +179,7 @@ def markdown(results: dict, scheme: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names")
-    ap.add_argument("--scheme", default="source", choices=("source", "story"))
+    ap.add_argument("--scheme", default="source", choices=("source", "story", "genre"))
     args = ap.parse_args(argv)
     names = [n.strip() for n in args.rows.split(",") if n.strip()]
     bad = [n for n in names if n not in ROWS]

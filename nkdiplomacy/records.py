@@ -30,9 +30,16 @@ class Annotation:
     outlet: str | None = None
     date: str | None = None
     url: str | None = None
+    # The page's genre (``news``, ``kcna``, ``think_tank``, ``official``, ``asian_outlet``,
+    # ``state_media``) and, for on-topic segments, North Korea's counterparts (sorted codes).
+    genre: str | None = None
+    counterparts: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None or k == "event_type"}
+        out = {k: v for k, v in asdict(self).items() if v is not None or k == "event_type"}
+        if self.counterparts is not None:
+            out["counterparts"] = list(self.counterparts)
+        return out
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,16 @@ def test_synthetic_set_meets_its_minimums():
         ({"text": None}, "'text' is missing or empty"),
         ({"seg_id": "3"}, "'seg_id' must be a non-negative integer"),
         ({"origin": "web"}, "unknown origin 'web'"),
+        ({"genre": "blog"}, "unknown genre 'blog'"),
+        ({"genre": 3}, "'genre' must be a string"),
+        ({"counterparts": "CHN"}, "'counterparts' must be a list of codes"),
+        ({"counterparts": ["china"]}, "'counterparts' must be a list of codes"),
+        ({"counterparts": ["USA", "CHN"]}, "'counterparts' must be sorted and without repeats"),
+        ({"counterparts": ["CHN", "CHN"]}, "'counterparts' must be sorted and without repeats"),
+        (
+            {"relevant": False, "event_type": None, "counterparts": ["CHN"]},
+            "'relevant' is false but 'counterparts'",
+        ),
     ],
 )
 def test_bad_record_names_file_and_line(tmp_path, change, message):
@@ -71,6 +81,19 @@ def test_bad_record_names_file_and_line(tmp_path, change, message):
     with pytest.raises(DataError, match=f"^{path}:2: .*") as err:
         read_annotations(path)
     assert message in str(err.value)
+
+
+def test_genre_and_counterparts_round_trip_through_the_dataset(tmp_path):
+    rows = [
+        {**GOOD, "genre": "official", "counterparts": ["CHN", "UN"]},
+        {**GOOD, "seg_id": 1, "relevant": False, "event_type": None, "genre": "official"},
+        {**GOOD, "seg_id": 2, "counterparts": []},
+    ]
+    recs = read_annotations(write(tmp_path, rows))
+    assert [r.counterparts for r in recs] == [("CHN", "UN"), None, ()]
+    assert [r.genre for r in recs] == ["official", "official", None]
+    assert to_annotations(load_annotations(write(tmp_path, rows))) == recs
+    assert recs[0].to_dict()["counterparts"] == ["CHN", "UN"] and "counterparts" not in recs[1].to_dict()
 
 
 def test_missing_text_field_is_an_error(tmp_path):

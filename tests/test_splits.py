@@ -8,8 +8,8 @@ from nkdiplomacy.corpus.splits import grouped_folds, held_out_groups, outlet_bra
 from nkdiplomacy.records import Annotation
 
 
-def rec(doc, origin="real", source=None, outlet=None, seg=0):
-    return Annotation(doc, seg, "text", False, None, origin, source=source, outlet=outlet)
+def rec(doc, origin="real", source=None, outlet=None, seg=0, genre=None):
+    return Annotation(doc, seg, "text", False, None, origin, source=source, outlet=outlet, genre=genre)
 
 
 def corpus():
@@ -49,6 +49,30 @@ def test_story_folds_split_kcna_by_story_never_by_line():
         test = {rows[i].outlet for i in fold.test if rows[i].source == "abp"}
         train = {rows[i].outlet for i in fold.train if rows[i].source == "abp"}
         assert not test & train
+
+
+def test_genre_folds_hold_out_each_genre_whole_and_pool_the_rare_ones():
+    rows = [rec("syn", "synthetic"), rec("s1", "seed", genre="news")]
+    rows += [
+        rec(f"n{i}", source="abp", outlet=f"o{i % 4}", genre="news", seg=j)
+        for i in range(20)
+        for j in range(2)
+    ]
+    rows += [rec(f"k{i}", source="kcna", outlet="KCNA", genre="kcna") for i in range(15)]
+    rows += [rec(f"t{i}", source="heritage", outlet="Heritage", genre="think_tank") for i in range(9)]
+    rows += [rec(f"a{i}", source="st", outlet="ST", genre="asian_outlet") for i in range(3)]
+    folds = grouped_folds(rows, "genre")
+    assert [f.name for f in folds] == ["kcna", "news", "rare-genres"]
+    assert_disjoint(rows, folds, key=lambda r: r.genre)
+    news = next(f for f in folds if f.name == "news")
+    assert {rows[i].doc_id for i in news.test} == {"s1"} | {f"n{i}" for i in range(20)}  # seed pages by genre
+    rare = next(f for f in folds if f.name == "rare-genres")
+    assert {rows[i].genre for i in rare.test} == {"think_tank", "asian_outlet"}
+
+
+def test_genre_scheme_refuses_real_records_without_a_genre():
+    with pytest.raises(ValueError, match="needs a genre on every real record; 'k0' has none"):
+        grouped_folds([rec("k0", source="kcna")], "genre")
 
 
 def test_article_folds_leave_one_real_page_out():

@@ -19,6 +19,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nkdiplomacy.corpus.annotations import read_annotations
 
 
+def counterpart_agreement(first: dict, second: dict, keys: list) -> None:
+    """Exact-set agreement and per-code F1 (one reading as reference) of counterparts, over the
+    segments both readers called on-topic and both gave counterparts."""
+    keys = [k for k in keys if first[k].counterparts is not None and second[k].counterparts is not None]
+    if not keys:
+        return
+    exact = sum(set(first[k].counterparts) == set(second[k].counterparts) for k in keys) / len(keys)
+    codes = sorted({c for k in keys for c in (*first[k].counterparts, *second[k].counterparts)})
+    tp = {c: 0 for c in codes}
+    fp, fn = dict(tp), dict(tp)
+    for k in keys:
+        a, b = set(first[k].counterparts), set(second[k].counterparts)
+        for c in a & b:
+            tp[c] += 1
+        for c in b - a:
+            fp[c] += 1
+        for c in a - b:
+            fn[c] += 1
+    micro = 2 * sum(tp.values()) / max(1, 2 * sum(tp.values()) + sum(fp.values()) + sum(fn.values()))
+    print(
+        f"counterparts ({len(keys)} segments both on-topic): exact-set agreement {exact:.3f}, micro-F1 {micro:.3f}"
+    )
+    for c in sorted(codes, key=lambda c: -(tp[c] + fn[c] + fp[c])):
+        f1 = 2 * tp[c] / max(1, 2 * tp[c] + fp[c] + fn[c])
+        print(f"  {c}: F1 {f1:.3f} (both {tp[c]}, first only {fn[c]}, second only {fp[c]})")
+
+
 def label(rec) -> str:
     return rec.event_type if rec.relevant else "off"
 
@@ -53,10 +80,16 @@ def main(argv: list[str] | None = None) -> int:
         f"full label (off or type): agreement {sum(full) / len(keys):.3f}, "
         f"kappa {cohen_kappa_score([label(first[k]) for k in keys], [label(second[k]) for k in keys]):.3f}"
     )
+    counterpart_agreement(first, second, both_on)
     if args.disagreements:
         for k in keys:
             if label(first[k]) != label(second[k]):
                 print(f"{k[0]}\t{k[1]}\t{label(first[k])}\t{label(second[k])}\t{first[k].text}")
+            elif first[k].relevant and (first[k].counterparts or ()) != (second[k].counterparts or ()):
+                cps = [",".join(r[k].counterparts or ()) for r in (first, second)]
+                print(
+                    f"{k[0]}\t{k[1]}\t{label(first[k])} [{cps[0]}]\t{label(second[k])} [{cps[1]}]\t{first[k].text}"
+                )
     return 0
 
 

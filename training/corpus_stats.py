@@ -1,4 +1,4 @@
-"""Label counts of annotation files, as Markdown tables: per source, per outlet, per event type.
+"""Label counts of annotation files, as Markdown tables: per genre, source and outlet, per event type.
 
 python training/corpus_stats.py [FILE.jsonl ...]   # default: every file under data/annotations/
 """
@@ -42,12 +42,16 @@ def main(argv: list[str]) -> int:
         (ROOT / "data" / "annotations" / "real").glob("*.jsonl")
     )
     records = read_annotations([Path(a) for a in argv] or default)
-    by_source, by_outlet = defaultdict(list), defaultdict(list)
+    by_genre, by_source, by_outlet = defaultdict(list), defaultdict(list), defaultdict(list)
     for r in records:
         by_source[r.source or r.origin].append(r)
+        if r.origin != "synthetic":
+            by_genre[r.genre or "?"].append(r)
         if r.origin == "real":
             by_outlet[r.outlet or "?"].append(r)
     real = [r for r in records if r.origin != "synthetic"]
+    print(table("genre (seed + real)", dict(sorted(by_genre.items()))))
+    print()
     print(table("source", {**dict(sorted(by_source.items())), "all real (seed + real)": real}))
     print()
     print(table("outlet", dict(sorted(by_outlet.items(), key=lambda kv: (-len(kv[1]), kv[0])))))

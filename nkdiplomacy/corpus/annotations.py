@@ -8,6 +8,7 @@ of the first bad one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,9 +22,13 @@ if TYPE_CHECKING:
     import datasets
 
 ORIGINS = ("seed", "synthetic", "real")
-_FIELDS = ("doc_id", "seg_id", "text", "relevant", "event_type", "origin")
-# Optional provenance of real pages, strings when present.
-PROVENANCE = ("source", "outlet", "date", "url")
+# The genre of a real page: the unit that the ``genre`` fold scheme holds out whole.
+GENRES = ("news", "kcna", "think_tank", "official", "asian_outlet", "state_media")
+_FIELDS = ("doc_id", "seg_id", "text", "relevant", "event_type", "origin", "counterparts")
+# Optional provenance of real pages, strings when present (``genre`` one of GENRES).
+PROVENANCE = ("source", "outlet", "date", "url", "genre")
+# A counterpart: an ISO 3166 alpha-3 code (``CHN``) or an organisation's short code (``UN``, ``ASEAN``).
+COUNTERPART = re.compile(r"[A-Z][A-Z0-9]{1,5}")
 
 
 class DataError(ValueError):
@@ -60,7 +65,28 @@ def _check(rec: object, where: str, known_types: Sequence[str]) -> Annotation:
     for key in PROVENANCE:
         if rec.get(key) is not None and not isinstance(rec[key], str):
             raise DataError(f"{where}: {key!r} must be a string, got {rec[key]!r}")
-    return Annotation(doc_id, seg_id, text, relevant, event_type, origin, *(rec.get(k) for k in PROVENANCE))
+    genre = rec.get("genre")
+    if genre is not None and genre not in GENRES:
+        raise DataError(f"{where}: unknown genre {genre!r} (known: {', '.join(GENRES)})")
+    counterparts = _counterparts(rec.get("counterparts"), relevant, where)
+    provenance = {k: rec.get(k) for k in PROVENANCE}
+    return Annotation(
+        doc_id, seg_id, text, relevant, event_type, origin, **provenance, counterparts=counterparts
+    )
+
+
+def _counterparts(value: object, relevant: bool, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(c, str) and COUNTERPART.fullmatch(c) for c in value):
+        raise DataError(
+            f'{where}: \'counterparts\' must be a list of codes such as "CHN" or "UN", got {value!r}'
+        )
+    if value != sorted(set(value)):
+        raise DataError(f"{where}: 'counterparts' must be sorted and without repeats, got {value!r}")
+    if value and not relevant:
+        raise DataError(f"{where}: 'relevant' is false but 'counterparts' is {value!r} (must be empty)")
+    return tuple(value)
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -119,6 +145,8 @@ def features():
             "event_type": datasets.ClassLabel(names=list(event_type_names())),
             "origin": datasets.ClassLabel(names=list(ORIGINS)),
             **{key: datasets.Value("string") for key in PROVENANCE},
+            # None where the record has no counterpart labels (not the same as an empty list).
+            "counterparts": datasets.Sequence(datasets.Value("string")),
         }
     )
 
@@ -140,6 +168,7 @@ def load_annotations(paths: str | Path | Iterable[str | Path]) -> datasets.Datas
         "event_type": [feats["event_type"].str2int(r.event_type) if r.event_type else -1 for r in recs],
         "origin": [feats["origin"].str2int(r.origin) for r in recs],
         **{key: [getattr(r, key) for r in recs] for key in PROVENANCE},
+        "counterparts": [None if r.counterparts is None else list(r.counterparts) for r in recs],
     }
     return datasets.Dataset.from_dict(columns, features=feats)
 
@@ -156,6 +185,7 @@ def to_annotations(ds: datasets.Dataset) -> list[Annotation]:
             event_type=types.int2str(r["event_type"]) if r["event_type"] >= 0 else None,
             origin=origins.int2str(r["origin"]),
             **{key: r[key] for key in PROVENANCE},
+            counterparts=None if r["counterparts"] is None else tuple(r["counterparts"]),
         )
         for r in ds
     ]

@@ -6,6 +6,8 @@ Schemes:
   KCNA as one group (state media never seen in training), and the other outlets in
   ``outlet_groups`` groups of whole outlets (desks of one brand together, see :func:`outlet_brand`).
 - ``story``: as ``source``, but KCNA split by story into ``kcna_folds`` folds (never by line).
+- ``genre``: every genre (``news``, ``kcna``, ``official``, ...) with at least ``MIN_GENRE_PAGES``
+  real pages held out whole in turn (seed pages with their genre); the rarer genres together.
 - ``article``: leave one real page out (the first protocol, kept for comparison).
 
 Synthetic records are never held out: they are in every fold's training side.
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 
 from nkdiplomacy.records import Annotation
 
-SCHEMES = ("source", "story", "article")
+SCHEMES = ("source", "story", "genre", "article")
 STATE_MEDIA = "kcna"
+MIN_GENRE_PAGES = 15
+RARE_GENRES = "rare-genres"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ def held_out_groups(
         raise ValueError(f"unknown fold scheme {scheme!r} (known: {', '.join(SCHEMES)})")
     if scheme == "article":
         return [None if r.origin == "synthetic" else r.doc_id for r in records]
+    if scheme == "genre":
+        return _genre_groups(records)
     other = Counter(_outlet(r) for r in records if r.origin == "real" and r.source != STATE_MEDIA)
     outlet_group = _balanced(other, outlet_groups, "outlets")
     kcna_docs = sorted({r.doc_id for r in records if r.source == STATE_MEDIA}, key=_stable)
@@ -83,6 +89,17 @@ def held_out_groups(
         else:
             groups.append(outlet_group[_outlet(r)])
     return groups
+
+
+def _genre_groups(records: Sequence[Annotation]) -> list[str | None]:
+    missing = next((r for r in records if r.origin != "synthetic" and not r.genre), None)
+    if missing is not None:
+        raise ValueError(f"the genre scheme needs a genre on every real record; {missing.doc_id!r} has none")
+    pages = Counter(g for g, _ in {(r.genre, r.doc_id) for r in records if r.origin != "synthetic"})
+    return [
+        None if r.origin == "synthetic" else r.genre if pages[r.genre] >= MIN_GENRE_PAGES else RARE_GENRES
+        for r in records
+    ]
 
 
 def grouped_folds(

@@ -137,6 +137,7 @@ def prediction_table(records: list[Annotation], inputs: list[SegmentInput], mode
             "doc_id": [r.doc_id for r in records],
             "seg_id": [r.seg_id for r in records],
             "outlet": [r.outlet or r.origin for r in records],
+            "genre": [r.genre or r.origin for r in records],
             "text": [r.text for r in records],
             "gold_relevant": [r.relevant for r in records],
             "gold_event_type": [r.event_type for r in records],

@@ -41,7 +41,15 @@ class DataConfig:
     files: list[str] = field(
         default_factory=lambda: [
             str(_REPO / "data" / "annotations" / name)
-            for name in ("seed.jsonl", "real/kcna.jsonl", "real/western.jsonl", "synthetic.jsonl")
+            for name in (
+                "seed.jsonl",
+                "real/kcna.jsonl",
+                "real/western.jsonl",
+                "real/official.jsonl",
+                "real/think_tank.jsonl",
+                "real/asian_outlet.jsonl",
+                "synthetic.jsonl",
+            )
         ]
     )
     # Real records keep at least this share of the total training weight.
