@@ -13,7 +13,7 @@ import os
 import sys
 
 from nkdiplomacy.extras import MissingExtra
-from nkdiplomacy.serving.output import OutputError
+from nkdiplomacy.writing import WriteError
 
 PROG = "nkdiplomacy"
 
@@ -72,13 +72,17 @@ def _load_classifier(model: str | None, threshold: float | None):
 
 
 def cmd_predict(args) -> int:
+    from pathlib import Path
+
     from nkdiplomacy.serving.output import Output
     from nkdiplomacy.serving.render import WRITERS, progress
     from nkdiplomacy.serving.results import article_results
     from nkdiplomacy.text.articles import InputError, expand, iter_articles
 
     _check_threshold(args.threshold)
-    output = Output(args.output, WRITERS[args.format])
+    output = Output(
+        args.output, WRITERS[args.format], inputs=[p for p in expand(args.paths) if isinstance(p, Path)]
+    )
     clf = _load_classifier(args.model, args.threshold)
     # A progress bar on standard error, unless the results themselves stream to the terminal.
     on_terminal = args.output is None and sys.stdout.isatty()
@@ -315,7 +319,7 @@ def _run(parser: argparse.ArgumentParser, argv: list[str] | None, prog: str) -> 
     try:
         args = parser.parse_args(argv)
         return args.func(args)
-    except (CliError, MissingExtra, OutputError) as exc:
+    except (CliError, MissingExtra, WriteError) as exc:
         _error(str(exc), prog)
         return 1
     except KeyboardInterrupt:

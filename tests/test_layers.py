@@ -22,6 +22,7 @@ LAYERS = {
     "extras": 0,
     "tracking": 0,
     "files": 0,
+    "writing": 0,
     "text": 1,
     "corpus": 1,
     "estimators": 2,

@@ -168,17 +168,23 @@ def suggest(
     """``nkdiplomacy suggest``: score the articles under ``paths``, write the to-do records of the best ``n``.
 
     Bad inputs are passed to ``on_error`` (one line each) and skipped; segments already labeled in
-    ``exclude`` files are not suggested. The to-do file is written whole (a temporary file renamed
-    over ``output``) or, without ``output``, to standard output. Returns the number of bad inputs.
-    Raises ``ModelLoadError``, ``DataError`` (an ``exclude`` file) or ``OSError`` (the output).
+    ``exclude`` files are not suggested. The to-do file is written whole or not at all
+    (:mod:`nkdiplomacy.writing`) or, without ``output``, to standard output. Returns the number of bad
+    inputs. Raises ``ModelLoadError``, ``DataError`` (an ``exclude`` file) or ``WriteError`` (the
+    output: checked before any scoring).
     """
     import os
-    import secrets
     import sys
 
     from nkdiplomacy.corpus.annotations import read_annotations
     from nkdiplomacy.serving.classifier import load
-    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, iter_articles
+    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, expand, iter_articles
+    from nkdiplomacy.writing import resolve_output, write_text_whole
+
+    # Checked before any scoring: not a folder, its folder exists, not one of the inputs.
+    target = (
+        None if output is None else resolve_output(output, [p for p in expand(paths) if isinstance(p, Path)])
+    )
 
     labeled = {(r.doc_id, r.seg_id) for r in read_annotations(list(exclude))} if exclude else set()
     clf = load(model)
@@ -209,12 +215,5 @@ def suggest(
         write_todo(records, sys.stdout)
         sys.stdout.flush()
         return failed
-    target = Path(output)
-    tmp = target.absolute().parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "x", encoding="utf-8") as stream:
-            write_todo(records, stream)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_text_whole(target, lambda stream: write_todo(records, stream), shown=output)
     return failed

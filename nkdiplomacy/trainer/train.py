@@ -16,10 +16,8 @@ from nkdiplomacy.extras import require
 require("train", "pandas", "mlflow", "datasets", "matplotlib", what="training")
 
 import json
-import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from nkdiplomacy.trainer.metrics import TRAINING_DATA, training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
 from nkdiplomacy.trainer.report import log_evaluation_artifacts
 from nkdiplomacy.trainer.tracker import MlflowTracker, Tracker
+from nkdiplomacy.writing import check_model_folder, replace_folder
 
 # The manifest key under which a trained model records its resolved recipe and estimator parameters.
 RESOLVED_RECIPE = "resolved_recipe"
@@ -67,7 +66,10 @@ def train_recipe(
 
     Raises:
         DataError: a data file missing, unreadable or with a bad record, before anything is tracked.
+        WriteError: ``save_to`` is not an empty or model folder (checked first), or cannot be written.
     """
+    # The model folder is checked before anything is read, trained or tracked.
+    target = check_model_folder(save_to, cfg.data.files) if save_to else None
     records = load_training_records(cfg)
     tracker = tracker or MlflowTracker(cfg.mlflow.experiment)
     with tracker.run(cfg.name, {"family": cfg.family, "recipe": cfg.name}) as run_id:
@@ -79,10 +81,10 @@ def train_recipe(
             tracker.log_metrics({"model_size_mb": folder_size(native) / 1e6})
             name = cfg.mlflow.registered_model if cfg.mlflow.register else None
             model_uri, version = tracker.log_model(native, name)
-            if save_to:
+            if target is not None:
                 from nkdiplomacy.serving.pyfunc import save_pyfunc
 
-                replace_dir(Path(save_to), lambda target: save_pyfunc(native, target))
+                replace_folder(target, lambda staging: save_pyfunc(native, staging), shown=save_to)
         promoted = promote(tracker, cfg, version, cv_metrics) if version else False
         return TrainResult(
             run_id=run_id,
@@ -142,17 +144,3 @@ def promote(tracker: Tracker, cfg: TrainConfig, version: str, cv_metrics: dict[s
     metric = cfg.mlflow.champion_metric
     value = cv_metrics.get(metric, float("-inf"))
     return tracker.promote(cfg.mlflow.registered_model, version, metric, value)
-
-
-def replace_dir(target: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder next to ``target`` and swap it in, so a failure leaves the old one whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.new")
-    shutil.rmtree(staging, ignore_errors=True)
-    write(staging)
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
