@@ -13,7 +13,13 @@ from test_cli import ARTICLE, assert_no_mlflow_store, assert_only_error, stderr
 
 from nkdiplomacy.writing import WriteError, check_model_folder, replace_folder, resolve_output
 
-TRAIN = ["train", "--config", str(REPO / "configs" / "tfidf.yaml"), "--set", f"data.files=[{SEED},{SYNTHETIC}]"]
+TRAIN = [
+    "train",
+    "--config",
+    str(REPO / "configs" / "tfidf.yaml"),
+    "--set",
+    f"data.files=[{SEED},{SYNTHETIC}]",
+]
 
 
 def test_save_model_refuses_a_folder_holding_other_files_before_training(tmp_path):
@@ -69,7 +75,9 @@ def test_a_full_disk_while_saving_leaves_the_old_model_whole_and_no_partial_fold
         (staging / "part").write_text("half")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    with pytest.raises(WriteError, match=r"^.*m1: cannot write the model folder \(No space left on device\)$"):
+    with pytest.raises(
+        WriteError, match=r"^.*m1: cannot write the model folder \(No space left on device\)$"
+    ):
         replace_folder(check_model_folder(model), fill)
     assert (model / "MLmodel").read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m1"]
@@ -119,4 +127,6 @@ def test_suggest_output_to_a_device_is_written_through_and_checked_before_scorin
     assert result.returncode == 0, stderr(result)
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     missing = tmp_path / "nodir" / "todo.jsonl"
-    assert_only_error(run_cli("suggest", str(ARTICLE), "--output", str(missing)), f"{missing}: no such folder")
+    assert_only_error(
+        run_cli("suggest", str(ARTICLE), "--output", str(missing)), f"{missing}: no such folder"
+    )
