@@ -10,6 +10,8 @@ KCNA, official texts, think tanks, Asian outlets). Every view also reports each 
     python benchmarks/grouped_cv.py                      # every row (about an hour on 2 cores)
     python benchmarks/grouped_cv.py --rows tfidf,encoder # some rows
     python benchmarks/grouped_cv.py --scheme story --rows encoder
+    python benchmarks/grouped_cv.py --rows "stacked (encoder + tfidf names masked) + lone views" \
+        --save-model models/default    # the default's row and the shipped model from one training run
 
 Writes ``benchmarks/results/grouped_cv_<scheme>.json`` and ``.md``; rows of earlier runs of the same
 scheme are kept unless re-run.
@@ -68,17 +70,26 @@ MAIN = ("relevance_precision", "relevance_recall", "relevance_f1", "relevance_pr
 EVENT = ("event_accuracy", "event_macro_f1")
 
 
-def run_row(name: str, scheme: str) -> dict:
+def run_row(name: str, scheme: str, save_model: Path | None = None) -> dict:
+    """One row's cross-validation. With ``save_model``, the row is the CV of a whole training run
+    (``train_recipe``, as ``nkdiplomacy train --config ... --save-model DIR`` runs it), whose final
+    model is saved there: the figures and the shipped model then come from one run."""
     from nkdiplomacy.schema import DEFAULT_THRESHOLD
     from nkdiplomacy.trainer.crossval import cross_validate_recipe, per_group_metrics
     from nkdiplomacy.trainer.fitting import load_training_records
     from nkdiplomacy.trainer.recipe import load_config
+    from nkdiplomacy.trainer.train import train_recipe
 
     recipe, overrides = ROWS[name]
     cfg = load_config(ROOT / "configs" / recipe, {**overrides, "cv.scheme": scheme})
     start = time.perf_counter()
     records = load_training_records(cfg)
-    params, metrics, predictions = cross_validate_recipe(cfg, records)
+    if save_model is None:
+        params, metrics, predictions = cross_validate_recipe(cfg, records)
+    else:
+        result = train_recipe(cfg, config_path=ROOT / "configs" / recipe, save_to=save_model)
+        params, predictions = result.params, result.predictions
+        metrics = {k.removeprefix("cv_"): v for k, v in result.metrics.items() if k != "cv_seconds"}
     page = predictions[predictions["view"] == "page"]
     real = [r for r in records if r.origin != "synthetic"]
     threshold = params.get("threshold", DEFAULT_THRESHOLD)
@@ -93,6 +104,7 @@ def run_row(name: str, scheme: str) -> dict:
         "per_fold": per_group_metrics(page, threshold, "fold").to_dict(orient="records"),
         "per_genre": per_group_metrics(page, threshold, "genre").to_dict(orient="records"),
         "reliability": reliability(page),
+        **({"saved_model": str(save_model)} if save_model else {}),
     }
 
 
@@ -180,15 +192,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names")
     ap.add_argument("--scheme", default="source", choices=("source", "story", "genre"))
+    ap.add_argument(
+        "--save-model", type=Path, metavar="DIR", help="one row: train it whole and save its model"
+    )
     args = ap.parse_args(argv)
     names = [n.strip() for n in args.rows.split(",") if n.strip()]
     bad = [n for n in names if n not in ROWS]
     if bad:
         ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
+    if args.save_model and len(names) != 1:
+        ap.error("--save-model trains one row: name it with --rows")
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in names:
-        row = run_row(name, args.scheme)
+        row = run_row(name, args.scheme, args.save_model)
         row["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         # Re-read before writing: another run of this script may have added rows meanwhile.
         results = json.loads(out.read_text()) if out.exists() else {"rows": {}}

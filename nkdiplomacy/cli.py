@@ -23,7 +23,10 @@ class CliError(Exception):
 
 
 def _error(message: str, prog: str = PROG) -> None:
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    """One error line; file names and page text in it are shown escaped (never raw control characters)."""
+    from nkdiplomacy.text.display import for_terminal
+
+    print(f"{prog}: error: {for_terminal(message)}", file=sys.stderr)
 
 
 def _max_bytes(text: str) -> int:
@@ -101,8 +104,10 @@ def cmd_predict(args) -> int:
 
 # -- evaluate -----------------------------------------------------------------
 def _note(message: str) -> None:
-    """A note or warning on standard error, after the program's name."""
-    print(f"{PROG}: {message}", file=sys.stderr)
+    """A note or warning on standard error, after the program's name (escaped as :func:`_error` is)."""
+    from nkdiplomacy.text.display import for_terminal
+
+    print(f"{PROG}: {for_terminal(message)}", file=sys.stderr)
 
 
 def cmd_evaluate(args) -> int:

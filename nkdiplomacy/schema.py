@@ -65,6 +65,20 @@ OFF_TOPIC = "off_topic"
 DEFAULT_THRESHOLD = 0.5
 
 
+def checked_threshold(value: object, what: str = "threshold") -> float:
+    """``value`` as a relevance threshold: a real number from 0 to 1, else ``ValueError`` naming ``what``.
+
+    The one check of every way a threshold arrives: ``load(threshold=...)``, a model's manifest, a
+    serving request's ``threshold`` param, the decision rule itself.
+    """
+    import math
+
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number) or not 0 <= number <= 1:
+        raise ValueError(f"{what} must be a number between 0 and 1, got {value!r}")
+    return float(number)
+
+
 def decide(scores, event_probs, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[bool], list[str | None]]:
     """The decision rule: a segment is on-topic when its relevance score is at or above
     ``threshold``, and an on-topic segment takes its most likely event type (``None`` when off-topic).
@@ -75,6 +89,7 @@ def decide(scores, event_probs, threshold: float = DEFAULT_THRESHOLD) -> tuple[l
     """
     import numpy as np
 
+    threshold = checked_threshold(threshold)
     types = event_type_names()
     relevant = [bool(s >= threshold) for s in np.asarray(scores, dtype=float)]
     best = np.asarray(event_probs, dtype=float).reshape(len(relevant), len(types)).argmax(axis=1)

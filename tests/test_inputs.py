@@ -1,5 +1,9 @@
 """Reading article files: encodings of HTML pages, byte-order marks, binary data, the size limit."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, format_size, parse_size, read_article
@@ -84,3 +88,41 @@ def test_sizes_are_read_with_decimal_units(text, size):
 
 def test_the_default_size_limit_is_5_mb():
     assert format_size(DEFAULT_MAX_BYTES) == "5 MB"
+
+
+def test_an_unreadable_sub_folder_is_an_error_and_the_rest_is_read(tmp_path):
+    (tmp_path / "ok.txt").write_text("Kim met Xi.\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "in.txt").write_text("Kim met Putin.\n")
+    locked.chmod(0)
+    # Root reads any folder: the listing runs without the capabilities that let it.
+    drop = [
+        "setpriv",
+        "--bounding-set=-dac_override,-dac_read_search",
+        "--inh-caps=-dac_override,-dac_read_search",
+    ]
+    code = (
+        "import sys; from nkdiplomacy.text.articles import expand, InputError\n"
+        "for i in expand([sys.argv[1]]): print(('E ' if isinstance(i, InputError) else 'F ') + str(i))"
+    )
+    try:
+        cmd = [*(drop if os.geteuid() == 0 else []), sys.executable, "-c", code, str(tmp_path)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
+    finally:
+        locked.chmod(0o755)
+    assert out == [f"E {locked}: cannot read folder (Permission denied)", f"F {tmp_path / 'ok.txt'}"]
+
+
+def test_symlinked_sub_folders_are_followed_and_link_loops_end(tmp_path):
+    from nkdiplomacy.text.articles import expand
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.txt").write_text("Kim met Xi.\n")
+    top = tmp_path / "top"
+    top.mkdir()
+    (top / "outlet").symlink_to(elsewhere)
+    (top / "up").symlink_to("..")
+    (top / "self").symlink_to(".")
+    assert [p.relative_to(top).as_posix() for p in expand([str(top)])] == ["outlet/x.txt"]

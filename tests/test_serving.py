@@ -88,3 +88,20 @@ def test_threshold_param_changes_decisions(served):
     assert all(r["relevant"] and r["event_type"] is not None for r in lenient)
     assert sum(r["relevant"] for r in strict) < sum(r["relevant"] for r in default)
     assert all(r["event_type"] is None for r in strict if not r["relevant"])
+
+
+@pytest.mark.parametrize("threshold", [-5, 1e308, 2])
+def test_a_threshold_outside_zero_to_one_is_a_400_naming_the_param(served, threshold):
+    rows = article_rows(ARTICLE.read_text(encoding="utf-8"))[:2]
+    payload = {
+        "dataframe_split": {"columns": ["doc_id", "seg_id", "text"], "data": rows},
+        "params": {"threshold": threshold},
+    }
+    status, body = post_json(f"{served}/invocations", payload)
+    assert status == 400 and "param 'threshold' must be a number between 0 and 1" in str(body), (status, body)
+
+
+def test_a_null_text_is_a_400_naming_the_row(served):
+    payload = {"dataframe_split": {"columns": ["text"], "data": [["Kim met Xi."], [None]]}}
+    status, body = post_json(f"{served}/invocations", payload)
+    assert status == 400 and "row 1: 'text' must be a string" in str(body), (status, body)

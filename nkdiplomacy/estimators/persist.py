@@ -12,6 +12,7 @@ Reading errors become one-line :class:`ModelError` messages naming the file.
 from __future__ import annotations
 
 import json
+import stat
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -68,10 +69,31 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     (Path(path) / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
+# The largest file a model folder may hold (the int8 MiniLM is 23 MB, the fp32 one 90 MB).
+MAX_MODEL_FILE_BYTES = 1_000_000_000
+
+
+def check_model_files(path: Path) -> None:
+    """Every file under ``path``, links followed, is a regular file of at most
+    :data:`MAX_MODEL_FILE_BYTES` (never a device, FIFO or socket read until memory runs out)."""
+    for item in sorted(Path(path).rglob("*")):
+        try:
+            info = item.stat()
+        except OSError as exc:
+            raise ModelError(f"{item}: cannot read ({exc.strerror})") from None
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelError(f"{item}: not a regular file (a model folder holds only files and folders)")
+        if info.st_size > MAX_MODEL_FILE_BYTES:
+            raise ModelError(f"{item}: {info.st_size:,} bytes, over the {MAX_MODEL_FILE_BYTES:,}-byte limit")
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
-    """The checked manifest of the saved-model folder ``path``."""
+    """The checked manifest of the saved-model folder ``path`` (whose files are checked first)."""
     path = Path(path)
     file = path / MANIFEST
+    check_model_files(path)
     if any(path.glob(_OLD_FORMAT)):
         raise ModelError(
             f"{path}: model saved in an old, unsafe format (joblib pickles, not loaded); "

@@ -40,7 +40,8 @@ class Predictor:
     """
 
     family: ClassVar[str] = ""
-    # Bounds of numeric hyper-parameters, checked when a recipe is loaded; families extend them.
+    # Bounds of numeric hyper-parameters, checked when a recipe or a model folder is loaded; families
+    # extend them.
     param_bounds: ClassVar[dict[str, Bound]] = {"threshold": UNIT}
     threshold: float
 
@@ -68,6 +69,11 @@ class Predictor:
         unknown = sorted(set(params) - known)
         if unknown:
             raise ModelError(f"{path / MANIFEST}: unknown {cls.family} parameters {unknown}")
+        for key in cls.param_bounds.keys() & params.keys():
+            value = params[key]
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if problem := cls.param_bounds[key].violation(value) if numeric else "must be a number":
+                raise ModelError(f"{path / MANIFEST}: parameter {key!r} {problem}, got {value!r}")
         model = cls(**params)
         model._load_payload(path)
         model.classes_ = np.array(label_space(), dtype=object)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
-from nkdiplomacy.schema import decide, event_type_names
+from nkdiplomacy.schema import checked_threshold, decide, event_type_names
 from nkdiplomacy.serving.locate import open_model, resolve_model
 from nkdiplomacy.text.context import SegmentInput, article_inputs, lone_input, record_inputs
 from nkdiplomacy.text.segment import segment
@@ -31,7 +31,7 @@ class Classifier:
     def __init__(self, estimator, source: str = "", threshold: float | None = None):
         self.estimator = estimator
         self.source = source
-        self.threshold = estimator.threshold if threshold is None else threshold
+        self.threshold = checked_threshold(estimator.threshold if threshold is None else threshold)
 
     def _predict_inputs(
         self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]
@@ -56,8 +56,12 @@ class Classifier:
 
     def classify(self, texts: str | Sequence[str]) -> list[Prediction]:
         """Prediction records for lone segments, each read as a one-line article of its own."""
-        if isinstance(texts, str):
-            texts = [texts]
+        texts = [texts] if isinstance(texts, (str, bytes)) else list(texts)
+        bad = [t for t in texts if not isinstance(t, str)]
+        if bad:
+            raise TypeError(
+                f"classify takes a str or a sequence of str, got {type(bad[0]).__name__} {bad[0]!r:.60}"
+            )
         return self._predict_inputs([lone_input(t) for t in texts], [(None, None)] * len(texts))
 
     def predict(self, texts: str | Sequence[str]) -> list[Prediction]:

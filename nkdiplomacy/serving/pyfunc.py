@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from nkdiplomacy.estimators.persist import ARTIFACT_KEY, read_manifest
-from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, event_type_names, output_columns
+from nkdiplomacy.schema import (
+    DEFAULT_THRESHOLD,
+    checked_threshold,
+    decide,
+    event_score_column,
+    event_type_names,
+    output_columns,
+)
 from nkdiplomacy.serving.columns import NULLABLE, output_kinds
 from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
 
@@ -49,9 +56,17 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
         self.clf = open_model(context.artifacts[ARTIFACT_KEY])
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
+        from mlflow.exceptions import MlflowException
+        from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
-        return scores_frame(self.clf, model_input, (params or {}).get("threshold"))
+        try:
+            threshold = (params or {}).get("threshold")
+            threshold = None if threshold is None else checked_threshold(threshold, "param 'threshold'")
+            return scores_frame(self.clf, model_input, threshold)
+        except (ValueError, TypeError) as exc:  # a bad request: MLflow answers 400 with this message
+            raise MlflowException(str(exc), error_code=INVALID_PARAMETER_VALUE) from None
 
 
 def signature(threshold: float = DEFAULT_THRESHOLD):

@@ -7,6 +7,10 @@
   ``event_scores`` (probability of each event type given on-topic).
 - ``csv``: the same fields with one ``p_<type>`` column per event type, text last.
 
+Page text and file names are untrusted: ``table``, ``text`` and ``csv`` show control and bidi
+characters as visible escapes, and a CSV cell that a spreadsheet would run as a formula gets a
+leading apostrophe (:mod:`nkdiplomacy.text.display`).
+
 Each format is written article by article (:class:`ArticleResult`), so output
 can be streamed while later articles are still being classified.
 """
@@ -21,6 +25,7 @@ from typing import TextIO
 
 from nkdiplomacy.schema import event_type_names, output_columns
 from nkdiplomacy.serving.results import ArticleResult
+from nkdiplomacy.text.display import for_spreadsheet, for_terminal
 
 __all__ = ["FORMATS", "WRITERS", "ArticleResult", "csv_columns", "metrics_table", "progress"]
 
@@ -48,10 +53,14 @@ class CsvWriter:
     def write(self, result: ArticleResult) -> None:
         for p in result.predictions:
             self.writer.writerow(
-                [p.doc_id, p.seg_id, str(p.relevant).lower(), f"{p.score:.4f}", p.event_type or ""]
+                [_cell(p.doc_id), p.seg_id, str(p.relevant).lower(), f"{p.score:.4f}", p.event_type or ""]
                 + [f"{p.event_scores[t]:.4f}" for t in event_type_names()]
-                + [p.text]
+                + [_cell(p.text)]
             )
+
+
+def _cell(value: str | None) -> str:
+    return "" if value is None else for_spreadsheet(for_terminal(value))
 
 
 class TextWriter:
@@ -62,12 +71,12 @@ class TextWriter:
 
     def write(self, result: ArticleResult) -> None:
         passages = [p for p in result.predictions if p.relevant]
-        header = f"## {result.doc_id} ({result.source})"
+        header = f"## {for_terminal(str(result.doc_id))} ({for_terminal(result.source)})"
         if not passages:
             self.stream.write(f"{header}: no on-topic passage ({result.n_segments} segments)\n\n")
             return
         self.stream.write(f"{header}: {result.summary}\n\n")
-        self.stream.writelines(f"[{p.event_type} {p.score:.2f}] {p.text}\n\n" for p in passages)
+        self.stream.writelines(f"[{p.event_type} {p.score:.2f}] {for_terminal(p.text)}\n\n" for p in passages)
 
 
 class TableWriter:
@@ -82,14 +91,16 @@ class TableWriter:
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=Text(result.source), title_justify="left", show_lines=False, expand=False)
+        table = Table(
+            title=Text(for_terminal(result.source)), title_justify="left", show_lines=False, expand=False
+        )
         table.add_column("seg", justify="right", style="dim")
         table.add_column("on-topic", justify="center")
         table.add_column("score", justify="right")
         table.add_column("event type")
         table.add_column("text", overflow="fold", ratio=1)
         for p in result.predictions:
-            text = p.text if len(p.text) <= 160 else p.text[:157] + "..."
+            text = for_terminal(p.text if len(p.text) <= 160 else p.text[:157] + "...")
             table.add_row(
                 str(p.seg_id),
                 Text("yes", style="bold green") if p.relevant else Text("no", style="dim"),
@@ -99,7 +110,7 @@ class TableWriter:
                 style=None if p.relevant else "dim",
             )
         self.console.print(table)
-        self.console.print(Text(result.summary + "\n"))
+        self.console.print(Text(for_terminal(result.summary) + "\n"))
 
 
 WRITERS = {"table": TableWriter, "text": TextWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
@@ -111,7 +122,7 @@ def metrics_table(metrics: dict[str, float], title: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(for_terminal(title)), title_justify="left")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in metrics.items():

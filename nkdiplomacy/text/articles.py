@@ -7,6 +7,7 @@ the other inputs are still read.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -152,16 +153,52 @@ def read_stdin(max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     return Article(doc_id="stdin", source="<stdin>", text=decode(data, "<stdin>"))
 
 
+def _folder_files(folder: Path) -> tuple[list[Path], list[InputError]]:
+    """The article files under ``folder``, sorted, and an error for each sub-folder that cannot be read.
+
+    Symbolic links to folders are followed, except to ``folder`` itself, a folder above it or one
+    already searched (so a link loop ends)."""
+    root = folder.resolve()
+    seen: set[Path] = set()
+    files: list[Path] = []
+    errors: list[InputError] = []
+
+    def visit(current: Path) -> None:
+        real = current.resolve()
+        if real in seen or (current != folder and (real == root or real in root.parents)):
+            return
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(InputError(f"{current}: cannot read folder ({exc.strerror})"))
+            return
+        for entry in entries:
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                visit(Path(entry.path))
+            elif is_file and Path(entry.name).suffix.lower() in ARTICLE_SUFFIXES:
+                files.append(Path(entry.path))
+
+    visit(folder)
+    return sorted(files), errors
+
+
 def expand(paths: list[str]) -> Iterator[Path | str | InputError]:
-    """Files named by ``paths``: folders are searched recursively for article files."""
+    """Files named by ``paths``: folders are searched recursively for article files (links to folders
+    followed); a sub-folder that cannot be read is an error of its own, the rest is still read."""
     for raw in paths:
         if raw == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
-            if not files:
+            files, errors = _folder_files(path)
+            yield from errors
+            if not files and not errors:
                 yield InputError(f"{path}: folder has no .txt or .html files")
             yield from files
         elif not path.exists():

@@ -104,7 +104,10 @@ def inputs_from_frame(df) -> list[SegmentInput]:
     """
     if "text" not in df.columns:
         raise ValueError("input needs a 'text' column")
-    texts = ["" if t is None else str(t) for t in df["text"].tolist()]
+    texts = df["text"].tolist()
+    bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"row {bad[0]}: 'text' must be a string, got {texts[bad[0]]!r:.60}")
     if all(c in df.columns for c in CONTEXT_COLUMNS):
         cols = {c: df[c].tolist() for c in CONTEXT_COLUMNS}
         return [
