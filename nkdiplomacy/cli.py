@@ -154,12 +154,15 @@ def cmd_train(args) -> int:
         cfg = load_config(args.config, _parse_set(args.set))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+    from nkdiplomacy.trainer.crossval import FoldError
     from nkdiplomacy.trainer.train import train_recipe
 
     try:
         result = train_recipe(cfg, config_path=args.config, save_to=args.save_model)
     except DataError as exc:
         raise CliError(f"{exc} (data.files of {args.config})") from None
+    except FoldError as exc:
+        raise CliError(f"{args.config}: {exc}") from None
     print(f"run {result.run_id}  model {result.model_uri}")
     if result.registered_version:
         state = "now champion" if result.promoted else "champion unchanged"

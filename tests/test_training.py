@@ -248,3 +248,15 @@ def test_the_cheapest_variant_within_a_point_of_the_reference_is_picked():
     ref = {"event_macro_f1": 0.80, "relevance_f1": 0.90}
     assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.795, "relevance_f1": 0.95}}) == "int8"
     assert pick_variant({"fp32": ref, "int8": {"event_macro_f1": 0.78, "relevance_f1": 0.95}}) == "fp32"
+
+
+def test_folds_with_nothing_to_train_on_are_one_line_before_anything_is_tracked(tmp_path):
+    from conftest import run_cli
+
+    result = run_cli(
+        "train", "--config", str(REPO / "configs" / "tfidf.yaml"), "--set", f"data.files=[{SEED}]", cwd=tmp_path
+    )  # fmt: skip
+    err = result.stderr.decode()
+    assert result.returncode == 1 and len(err.splitlines()) == 1, err
+    assert "cv.scheme 'source': fold 'seed' has no page to train on" in err
+    assert not (tmp_path / "mlflow.db").exists()

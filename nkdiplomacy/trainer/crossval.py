@@ -28,6 +28,29 @@ VARIANT_TOLERANCE = 0.01
 VARIANT_METRICS = ("event_macro_f1", "relevance_f1")
 
 
+class FoldError(ValueError):
+    """Folds that cannot be trained: one line naming the scheme and the fold."""
+
+
+def checked_folds(cfg: TrainConfig, records: list[Annotation]) -> list:
+    """The recipe's folds, each with on- and off-topic records to train on (else :class:`FoldError`)."""
+    try:
+        folds = grouped_folds(records, cfg.cv.scheme, cfg.cv.outlet_groups, cfg.cv.kcna_folds)
+    except ValueError as exc:  # e.g. the genre scheme on records without a genre
+        raise FoldError(str(exc)) from None
+    if not folds:
+        raise FoldError(f"cv.scheme {cfg.cv.scheme!r}: no real or seed page to hold out in data.files")
+    for fold in folds[: cfg.max_folds or None]:
+        kinds = {records[i].relevant for i in fold.train}
+        if kinds != {True, False}:
+            raise FoldError(
+                f"cv.scheme {cfg.cv.scheme!r}: fold {fold.name!r} has no "
+                f"{'page' if not kinds else 'on-topic and off-topic segments'} to train on once its pages "
+                "are held out; add data files (data.files) or choose another cv.scheme"
+            )
+    return folds
+
+
 def cross_validate(
     cfg: TrainConfig,
     records: list[Annotation],
@@ -43,9 +66,7 @@ def cross_validate(
     params = estimator_params(cfg) if params is None else params
     tracker = tracker or NullTracker()
     inputs = record_inputs(records)
-    folds = grouped_folds(records, cfg.cv.scheme, cfg.cv.outlet_groups, cfg.cv.kcna_folds)
-    if cfg.max_folds:
-        folds = folds[: cfg.max_folds]
+    folds = checked_folds(cfg, records)[: cfg.max_folds or None]
     frames = []
     for fold in folds:
         with tracker.fold(f"{tag}fold-{fold.name}", fold.name):

@@ -41,7 +41,7 @@ def training_weights(origins: list[str], min_real_share: float) -> np.ndarray:
     share below the floor, in which case they share ``(1 - floor) / floor`` times
     the real total.
     """
-    synthetic = np.array([o == "synthetic" for o in origins])
+    synthetic = np.array([o == "synthetic" for o in origins], dtype=bool)
     weights = np.ones(len(origins))
     n_real, n_syn = int((~synthetic).sum()), int(synthetic.sum())
     if n_syn and n_real and min_real_share > 0:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
-from nkdiplomacy.trainer.crossval import cross_validate_recipe
+from nkdiplomacy.trainer.crossval import checked_folds, cross_validate_recipe
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records
 from nkdiplomacy.trainer.metrics import TRAINING_DATA, training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
@@ -67,10 +67,12 @@ def train_recipe(
     Raises:
         DataError: a data file missing, unreadable or with a bad record, before anything is tracked.
         WriteError: ``save_to`` is not an empty or model folder (checked first), or cannot be written.
+        FoldError: a fold of the recipe's scheme would have nothing to train on, before anything is tracked.
     """
     # The model folder is checked before anything is read, trained or tracked.
     target = check_model_folder(save_to, cfg.data.files) if save_to else None
     records = load_training_records(cfg)
+    checked_folds(cfg, records)  # folds that cannot train fail here, before anything is tracked
     tracker = tracker or MlflowTracker(cfg.mlflow.experiment)
     with tracker.run(cfg.name, {"family": cfg.family, "recipe": cfg.name}) as run_id:
         log_recipe(tracker, cfg, config_path)
