@@ -56,6 +56,35 @@ def test_every_shipped_recipe_is_valid_and_finds_its_data_from_any_folder(path, 
             "key 'model.precision': 'auto' is now the top-level 'choose_variant: true'",
         ),
         ({**BASE, "choose_variant": True}, "key 'choose_variant': family 'tfidf' declares no variants"),
+        ({**BASE, "model": {"names": "hidden"}}, "key 'model.names' must be one of raw, masked, both"),
+        (
+            {**BASE, "family": "stacked", "model": {"base_params": {"Cx": 1}}},
+            "unknown key 'model.base_params.Cx' for family 'encoder'",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"base_params": {"precision": "int4"}}},
+            "key 'model.base_params.precision' must be one of int8, fp32, static",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"base_family": "tfidf", "base_params": {"C": -2.0}}},
+            "key 'model.base_params.C' must be greater than 0",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"extra_bases": [{"family": "svm"}]}},
+            "key 'model.extra_bases[0].family' must be one of",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"extra_bases": [{"family": "tfidf", "names": "x"}]}},
+            "key 'model.extra_bases[0].names' must be one of raw, masked, both",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"extra_bases": [{"names": "masked"}]}},
+            "each of extra_bases must be a mapping with a 'family'",
+        ),
+        (
+            {**BASE, "family": "stacked", "model": {"base_params": "fast"}},
+            "base_params must be a mapping, got 'fast'",
+        ),
     ],
 )
 def test_invalid_recipe_names_the_key(raw, message):
@@ -178,3 +207,22 @@ def test_resolved_recipe_fills_in_every_default():
     assert resolved["model"]["C"] == 4.0 and "seed" not in resolved["model"]
     encoder = parse_config({"name": "e", "family": "encoder", "choose_variant": True}, "r").resolved()
     assert "precision" not in encoder["model"] and encoder["model"]["max_length"] == 128
+
+
+def test_a_yaml_alias_bomb_is_refused_before_anything_walks_it(tmp_path):
+    lines = ["name: bomb", "family: stacked", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)
+    ]
+    lines += ["model:", "  base_params: {nested: *a8}"]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ConfigError, match="recipe too large or too deeply nested"):
+        load_config(path)
+
+
+def test_a_recipe_over_the_size_limit_is_refused(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text("name: big\nfamily: tfidf\n# " + "x" * 300_000 + "\n")
+    with pytest.raises(ConfigError, match="over the 256,000-byte limit of a recipe"):
+        load_config(path)

@@ -51,6 +51,7 @@ class EncoderModel(Predictor):
     family = "encoder"
     # For a recipe's ``choose_variant``: the reference precision, then the cheaper one.
     variants: ClassVar[tuple[dict, ...]] = ({"precision": "fp32"}, {"precision": "int8"})
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"precision": ("int8", "fp32", "static")}
     param_bounds: ClassVar[dict[str, Bound]] = {
         **Predictor.param_bounds,
         "C": POSITIVE,

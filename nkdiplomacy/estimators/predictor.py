@@ -43,7 +43,15 @@ class Predictor:
     # Bounds of numeric hyper-parameters, checked when a recipe or a model folder is loaded; families
     # extend them.
     param_bounds: ClassVar[dict[str, Bound]] = {"threshold": UNIT}
+    # The values a string hyper-parameter may take, checked when a recipe is loaded.
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
     threshold: float
+
+    @classmethod
+    def nested_params(cls, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+        """Parameters of other families held inside ``params`` (a stacked model's first stages), as
+        ``(key, family, params)``; ``TypeError`` for a malformed one. None by default."""
+        return []
 
     def score_segments(self, X) -> tuple[np.ndarray, np.ndarray]:
         """Relevance scores ``(n,)`` and event-type probabilities ``(n, n_types)`` given on-topic."""

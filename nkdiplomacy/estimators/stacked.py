@@ -196,6 +196,21 @@ class PageStackModel(Predictor):
         self.threshold = threshold
         self.seed = seed
 
+    @classmethod
+    def nested_params(cls, params: dict) -> list[tuple[str, str, dict]]:
+        """The first stages' parameters: ``base_params`` (family ``base_family``) and each of ``extra_bases``."""
+        base = params.get("base_params") or {}
+        if not isinstance(base, dict):
+            raise TypeError(f"base_params must be a mapping, got {base!r}")
+        out = [("base_params", params.get("base_family", "encoder"), base)]
+        for i, spec in enumerate(params.get("extra_bases") or ()):
+            if not isinstance(spec, dict) or "family" not in spec:
+                raise TypeError(f"each of extra_bases must be a mapping with a 'family', got {spec!r}")
+            out.append(
+                (f"extra_bases[{i}]", spec["family"], {k: v for k, v in spec.items() if k != "family"})
+            )
+        return out
+
     def _bases(self) -> list:
         """New, unfitted first stages: ``base_family`` then each of ``extra_bases``."""
         from nkdiplomacy.estimators import make_estimator

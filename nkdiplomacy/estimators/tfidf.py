@@ -40,6 +40,7 @@ class TfidfModel(Predictor):
     """
 
     family = "tfidf"
+    param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"names": ("raw", "masked", "both")}
     param_bounds: ClassVar[dict[str, Bound]] = {
         **Predictor.param_bounds,
         "C": POSITIVE,

@@ -24,6 +24,11 @@ from nkdiplomacy.files import os_error_line, utf8_error_line
 _REPO = Path(__file__).resolve().parents[2]
 
 
+# A recipe is a short file: bounds on its bytes and on its values once YAML aliases are expanded.
+MAX_RECIPE_BYTES = 256_000
+MAX_RECIPE_VALUES = 10_000
+
+
 class ConfigError(ValueError):
     """An invalid recipe; the message names the file and the key."""
 
@@ -210,36 +215,60 @@ def _one_of(where: str, key: str, value: str, choices: typing.Iterable[str]) -> 
 
 def _check_model(cfg: TrainConfig, where: str) -> None:
     """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds,
-    not a top-level key and not ``auto`` for a parameter the trainer chooses (``choose_variant``)."""
-    from nkdiplomacy.estimators import estimator_class, family_variants
+    one of the declared choices, not a top-level key and not ``auto`` for a parameter the trainer
+    chooses (``choose_variant``); the parameters of nested first stages likewise."""
+    from nkdiplomacy.estimators import family_variants
 
-    cls = estimator_class(cfg.family)
-    params = cls.default_params()
     variant_keys = {k for variant in family_variants(cfg.family) for k in variant}
     # Estimator parameters that are recipe keys too (use_context, seed): the trainer passes them on.
-    top_level = {f.name for f in dataclasses.fields(TrainConfig)} & set(params)
-    known = ", ".join(sorted(set(params) - top_level))
+    top_level = {f.name for f in dataclasses.fields(TrainConfig)}
     for key, value in cfg.model.items():
-        if key in top_level:
-            raise ConfigError(f"{where}: key 'model.{key}' belongs at the top level: set '{key}' there only")
         if key in variant_keys and value == "auto":
             raise ConfigError(
                 f"{where}: key 'model.{key}': 'auto' is now the top-level 'choose_variant: true'"
             )
-        if key not in params:
+    _check_params(cfg.family, cfg.model, where, "model", top_level)
+    if cfg.choose_variant and not variant_keys:
+        raise ConfigError(f"{where}: key 'choose_variant': family {cfg.family!r} declares no variants")
+
+
+def _check_params(family: str, given: dict, where: str, prefix: str, top_level: set[str]) -> None:
+    from nkdiplomacy.estimators import estimator_class
+
+    cls = estimator_class(family)
+    params = cls.default_params()
+    shared = top_level & set(params)
+    known = ", ".join(sorted(set(params) - shared))
+    for key, value in given.items():
+        if key in shared:
             raise ConfigError(
-                f"{where}: unknown key 'model.{key}' for family {cfg.family!r} (known: {known})"
+                f"{where}: key '{prefix}.{key}' belongs at the top level: set '{key}' there only"
             )
+        if key not in params:
+            raise ConfigError(f"{where}: unknown key '{prefix}.{key}' for family {family!r} (known: {known})")
         default = params[key]
         expected = float if isinstance(default, float) else type(default)
         if default is not None and not _type_ok(value, expected):
             raise ConfigError(
-                f"{where}: key 'model.{key}' must be {expected.__name__}, got {type(value).__name__} {value!r}"
+                f"{where}: key '{prefix}.{key}' must be {expected.__name__}, got {type(value).__name__} {value!r}"
             )
         if problem := _violation(value, cls.param_bounds.get(key)):
-            raise ConfigError(f"{where}: key 'model.{key}' {problem}, got {value!r}")
-    if cfg.choose_variant and not variant_keys:
-        raise ConfigError(f"{where}: key 'choose_variant': family {cfg.family!r} declares no variants")
+            raise ConfigError(f"{where}: key '{prefix}.{key}' {problem}, got {value!r}")
+        choices = cls.param_choices.get(key)
+        if choices and value not in choices:
+            raise ConfigError(
+                f"{where}: key '{prefix}.{key}' must be one of {', '.join(choices)}, got {value!r}"
+            )
+    try:
+        nested = cls.nested_params({**params, **given})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: key '{prefix}': {exc}") from None
+    for key, sub_family, sub_params in nested:
+        if sub_family not in FAMILIES:
+            raise ConfigError(
+                f"{where}: key '{prefix}.{key}.family' must be one of {', '.join(FAMILIES)}, got {sub_family!r}"
+            )
+        _check_params(sub_family, sub_params, where, f"{prefix}.{key}", top_level)
 
 
 def champion_metrics() -> tuple[str, ...]:
@@ -271,16 +300,38 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(os_error_line(path, exc, "a recipe file")) from None
     if b"\0" in data:
         raise ConfigError(f"{path}: a binary file, not a YAML recipe")
+    if len(data) > MAX_RECIPE_BYTES:
+        raise ConfigError(
+            f"{path}: {len(data):,} bytes, over the {MAX_RECIPE_BYTES:,}-byte limit of a recipe"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(utf8_error_line(path, exc)) from None
     try:
-        return yaml.safe_load(text)
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     except RecursionError:
         raise ConfigError(f"{path}: not valid YAML (nested too deeply)") from None
+    _check_size(raw, path)
+    return raw
+
+
+def _check_size(raw: Any, path: Path) -> None:
+    """At most :data:`MAX_RECIPE_VALUES` values, counted as YAML aliases expand them (so an alias
+    bomb is refused here, before anything walks it) and at most 20 levels deep."""
+    stack, seen = [(raw, 0)], 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_RECIPE_VALUES or depth > 20:
+            raise ConfigError(
+                f"{path}: recipe too large or too deeply nested (over {MAX_RECIPE_VALUES:,} values "
+                "once YAML aliases are expanded, or over 20 levels)"
+            )
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _resolve_data_files(raw: dict, folder: Path) -> None:
