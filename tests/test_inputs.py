@@ -126,3 +126,21 @@ def test_symlinked_sub_folders_are_followed_and_link_loops_end(tmp_path):
     (top / "up").symlink_to("..")
     (top / "self").symlink_to(".")
     assert [p.relative_to(top).as_posix() for p in expand([str(top)])] == ["outlet/x.txt"]
+
+
+def test_deeply_nested_or_unclosed_tags_keep_the_rest_of_the_page(tmp_path):
+    page = tmp_path / "deep.html"
+    page.write_text(
+        "<p>First line on North Korea.</p>" + "<font>" * 300 + "<p>Sanctions on North Korea last.</p>"
+    )
+    lines = [x.strip() for x in read_article(page).text.splitlines() if x.strip()]
+    assert lines == ["First line on North Korea.", "Sanctions on North Korea last."]
+
+
+def test_a_page_nested_past_the_parser_s_limit_is_one_error_naming_it(tmp_path):
+    page = tmp_path / "deeper.html"
+    page.write_text("<p>First.</p>" + "<div>" * 3000 + "<p>Last.</p>")
+    with pytest.raises(
+        InputError, match=f"^{page}: HTML nested deeper than 2048 tags, cannot be read whole$"
+    ):
+        read_article(page)

@@ -63,18 +63,54 @@ def format_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def html_to_text(html: str) -> str:
+# inscriptis walks the tree recursively: tags nested deeper than this are unwrapped (their text
+# kept, in order) so that no page is cut short; libxml2 itself reads at most MAX_HTML_DEPTH levels.
+_WALK_DEPTH = 200
+MAX_HTML_DEPTH = 2048
+_XML_DECLARATION = re.compile(r"^<\?xml [^>]+?\?>")
+
+
+def html_to_text(html: str, name: str = "<html>") -> str:
     """Visible text of an HTML page, one block (paragraph, heading, list item, caption...) per line.
 
     Nothing visible is dropped: navigation, captions and teasers stay, so the
     model classifies the furniture instead of an extractor silently removing it.
-    Scripts, styles and other invisible elements are skipped.
+    Scripts, styles and other invisible elements are skipped. Tags nested past
+    ``_WALK_DEPTH`` (unclosed ``<font>`` runs, say) are unwrapped, their text kept; a page nested
+    past :data:`MAX_HTML_DEPTH`, which the HTML parser cannot read whole, is an :class:`InputError`.
     """
-    from inscriptis import get_text
+    import lxml.html
+    from inscriptis import Inscriptis
     from inscriptis.css_profiles import CSS_PROFILES
     from inscriptis.model.config import ParserConfig
+    from lxml.etree import ParserError
 
-    return get_text(html, ParserConfig(css=CSS_PROFILES["strict"], display_images=False))
+    html = html.strip()
+    if not html:
+        return ""
+    if html.startswith("<?xml "):  # as inscriptis does: lxml refuses a str with an encoding declaration
+        html = _XML_DECLARATION.sub("", html, count=1)
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    try:
+        tree = lxml.html.document_fromstring(html, parser=parser)
+    except ParserError:
+        tree = lxml.html.document_fromstring("<pre>" + html + "</pre>", parser=parser)
+    if any("depth" in str(e.message).lower() for e in parser.error_log):
+        raise InputError(f"{name}: HTML nested deeper than {MAX_HTML_DEPTH} tags, cannot be read whole")
+    _unwrap_deep(tree, _WALK_DEPTH)
+    return Inscriptis(tree, ParserConfig(css=CSS_PROFILES["strict"], display_images=False)).get_text()
+
+
+def _unwrap_deep(tree, max_depth: int) -> None:
+    """Unwrap every element nested deeper than ``max_depth`` (deepest first), keeping its text and tail."""
+    deep, stack = [], [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            deep.append(node)
+        stack.extend((child, depth + 1) for child in node if isinstance(child.tag, str))
+    for node in reversed(deep):
+        node.drop_tag()
 
 
 def _encoding(data: bytes, html: bool) -> tuple[str, str]:
@@ -141,7 +177,7 @@ def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     html = path.suffix.lower() in HTML_SUFFIXES
     text = decode(data, str(path), html=html)
     if html:
-        text = html_to_text(text)
+        text = html_to_text(text, str(path))
         if not text.strip():
             raise InputError(f"{path}: HTML page with no visible text")
     return Article(doc_id=_doc_id(path), source=str(path), text=text)
