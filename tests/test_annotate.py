@@ -289,3 +289,29 @@ def test_articles_can_be_annotated_directly_and_the_cli_does_not_load_flask_for_
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "flask" not in loaded and "werkzeug" not in loaded and "selenium" not in loaded
+
+
+def test_an_answer_after_the_labels_file_was_replaced_is_refused_not_lost(tmp_path):
+    todo, out = tmp_path / "todo.jsonl", tmp_path / "labels.jsonl"
+    rows = make_todo(todo)
+    server = Server(str(todo), "--output", str(out))
+    try:
+        html = _request(server.url)[1]
+        token = re.search(r'name="token" content="([^"]+)"', html)[1]
+        headers = {"Content-Type": "application/json", "X-Token": token, "Origin": server.url.rstrip("/")}
+
+        def answer(seg_id):
+            body = json.dumps(
+                {"key": f"{rows[0]['doc_id']}\t{seg_id}", "relevant": False, "event_type": None}
+            )
+            return _request(server.url + "api/answer", "POST", headers, body.encode())
+
+        assert answer(2)[0] == 200
+        replacement = tmp_path / "new.jsonl"
+        replacement.write_text(out.read_text())
+        replacement.replace(out)  # another tool rewrote the file while the server ran
+        status, body = answer(3)
+        assert status == 409 and "was replaced or removed while the server ran" in body, body
+        assert len(labels_in(out)) == 1  # nothing was written to the deleted file and called saved
+    finally:
+        server.kill()

@@ -189,8 +189,23 @@ class LabelsFile:
                 raise AnnotateError(f"{damaged} ({str(exc).split(': ', 1)[1]})") from None
             raise AnnotateError(str(exc)) from None
 
+    def still_ours(self) -> None:
+        """``LookupError`` when the file at ``path`` is no longer the one opened (moved, replaced or
+        deleted while the server ran): an answer written now would be lost."""
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            now = None
+        held = os.fstat(self.fd)
+        if now is None or (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            raise LookupError(
+                f"{self.path} was replaced or removed while the server ran; answer not saved "
+                "(restart annotate to go on with the file now there)"
+            )
+
     def append(self, record: dict) -> tuple[int, bytes]:
         """Write one record as one line; returns the file size before it and the bytes written."""
+        self.still_ours()
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         before = os.fstat(self.fd).st_size
         written = os.write(self.fd, line)
