@@ -116,6 +116,27 @@ def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
     assert saved["training_data"]["digest"] and saved["training_data"]["n_records"] > 0
 
 
+def test_save_model_writes_a_model_card_whose_figures_are_the_manifest_s(local_store):
+    import json
+
+    cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
+    train_recipe(cfg, save_to=local_store / "carded")
+    card = (local_store / "carded" / "README.md").read_text()
+    (manifest,) = (local_store / "carded").rglob("manifest.json")
+    saved = json.loads(manifest.read_text())
+    assert (manifest.parent / "README.md").read_text() == card
+    for section in ("## Model details", "## Uses", "## Training data", "## Evaluation", "## Limitations"):
+        assert section in card
+    f1 = saved["cv_metrics"]["cv_relevance_f1"]
+    assert (
+        f"| in page | {saved['cv_metrics']['cv_relevance_precision']:.3f} |" in card and f"{f1:.3f}" in card
+    )
+    folds = saved["cv_per_fold"]
+    assert folds and all(f"| {row['fold']} | {int(row['n_segments']):,} |" in card for row in folds)
+    by_source = saved["training_data"]["counts"]["source"]
+    assert all(f"| {row['name']} | {row['pages']:,} | {row['segments']:,} |" in card for row in by_source)
+
+
 def test_the_pieces_run_without_tracking_and_match_the_tracked_run(local_store):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
     records = load_training_records(cfg)

@@ -103,12 +103,16 @@ def confusion_figure(gold: Sequence[str], pred: Sequence[str], labels: Sequence[
 
 
 def training_data_summary(records: Sequence[Annotation]) -> dict:
-    """What a model was fit on, for its manifest: a digest of the records and their sorted doc ids."""
+    """What a model was fit on, for its manifest: a digest of the records, their sorted doc ids and
+    their counts per source and genre."""
+    from nkdiplomacy.trainer.card import data_counts
+
     rows = json.dumps([dataclasses.astuple(r) for r in records], ensure_ascii=False)
     return {
         "digest": hashlib.sha256(rows.encode("utf-8")).hexdigest(),
         "n_records": len(records),
         "doc_ids": sorted({r.doc_id for r in records}),
+        "counts": data_counts(records),
     }
 
 

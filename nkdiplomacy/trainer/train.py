@@ -16,6 +16,7 @@ from nkdiplomacy.extras import require
 require("train", "pandas", "mlflow", "datasets", "matplotlib", what="training")
 
 import json
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,9 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from nkdiplomacy.estimators.persist import read_manifest
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
-from nkdiplomacy.trainer.crossval import checked_folds, cross_validate_recipe
+from nkdiplomacy.trainer.card import CARD, model_card
+from nkdiplomacy.trainer.crossval import checked_folds, cross_validate_recipe, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records
 from nkdiplomacy.trainer.metrics import TRAINING_DATA, training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
@@ -79,14 +82,19 @@ def train_recipe(
         params, cv_metrics, predictions = cross_validate_logged(cfg, records, tracker)
         model = fit_final(cfg, records, params, tracker)
         with tempfile.TemporaryDirectory() as tmp:
-            native = save_native(model, Path(tmp) / "model", cfg, records, params, cv_metrics)
+            tables = cv_tables(predictions, params.get("threshold", DEFAULT_THRESHOLD))
+            native = save_native(model, Path(tmp) / "model", cfg, records, params, cv_metrics, tables)
             tracker.log_metrics({"model_size_mb": folder_size(native) / 1e6})
             name = cfg.mlflow.registered_model if cfg.mlflow.register else None
             model_uri, version = tracker.log_model(native, name)
             if target is not None:
                 from nkdiplomacy.serving.pyfunc import save_pyfunc
 
-                replace_folder(target, lambda staging: save_pyfunc(native, staging), shown=save_to)
+                def write(staging: Path) -> None:
+                    save_pyfunc(native, staging)
+                    shutil.copyfile(native / CARD, staging / CARD)
+
+                replace_folder(target, write, shown=save_to)
         promoted = promote(tracker, cfg, version, cv_metrics) if version else False
         return TrainResult(
             run_id=run_id,
@@ -122,18 +130,37 @@ def cross_validate_logged(
     return params, cv_metrics, predictions
 
 
+def cv_tables(predictions: pd.DataFrame, threshold: float) -> dict[str, list[dict]]:
+    """The CV metrics of the page view per held-out fold and per genre, for the manifest and card."""
+    page = predictions[predictions["view"] == "page"]
+    return {
+        f"cv_per_{by}": json.loads(per_group_metrics(page, threshold, by).to_json(orient="records"))
+        for by in ("fold", "genre")
+    }
+
+
 def save_native(
-    model, folder: Path, cfg: TrainConfig, records: list[Annotation], params: dict, cv_metrics: dict
+    model,
+    folder: Path,
+    cfg: TrainConfig,
+    records: list[Annotation],
+    params: dict,
+    cv_metrics: dict,
+    tables: dict | None = None,
 ) -> Path:
     """Save the fitted model with what made it: the recipe (name and resolved form, with the
-    estimator parameters used), the CV metrics and a fingerprint of the training data."""
+    estimator parameters used), the CV metrics (pooled, and per fold and genre in ``tables``) and a
+    fingerprint of the training data; then its model card (:mod:`.card`) from that manifest."""
     extra = {
         "cv_metrics": cv_metrics,
+        **(tables or {}),
         "recipe": cfg.name,
         RESOLVED_RECIPE: json.loads(json.dumps({**cfg.resolved(), "estimator": params}, default=str)),
         TRAINING_DATA: training_data_summary(records),
     }
-    return model.save(folder, extra=extra)
+    path = model.save(folder, extra=extra)
+    (path / CARD).write_text(model_card(read_manifest(path)), encoding="utf-8")
+    return path
 
 
 def folder_size(folder: Path) -> int:
