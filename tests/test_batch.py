@@ -127,9 +127,10 @@ def test_jsonl_matches_predict(spark, trained_model_dir, corpus, articles, expec
     # Articles without text lines give no rows; off-topic rows carry "off_topic", never null.
     assert not {"edge-blank", "edge-empty"} & set(out.index.get_level_values("doc_id"))
     assert expected["relevant"].any() and not expected["relevant"].all()
-    # Partitioned by event type, one folder per value.
+    assert stats["rejected_articles"] == 2 and stats["scored_articles"] == len(articles) - 2
+    # Partitioned by event type, one folder per value, the rejects beside them.
     folders = {p.name for p in target.iterdir() if p.is_dir()}
-    assert folders == {f"event_type={v}" for v in out["event_type"].unique()}
+    assert folders == {f"event_type={v}" for v in out["event_type"].unique()} | {"_rejects"}
     assert f"event_type={OFF_TOPIC}" in folders
 
 
@@ -239,15 +240,77 @@ def test_cli_reports_batch_error_in_one_line(tmp_path, capsys):
     assert err.startswith("nkdiplomacy: error:") and str(missing) in err and "\n" not in err
 
 
-def test_default_model_matches_predict(spark, articles, tmp_path):
-    """The shipped encoder model (ONNX) gives the same scores in Spark as in one process."""
-    import nkdiplomacy
+def test_default_model_matches_predict_jsonl_even_when_batches_hold_two_rows(spark, articles, tmp_path):
+    """The shipped model (whose page stage reads a page's lines together) gives in Spark, with Arrow
+    batches forced down to two rows so that any article longer than that would straddle two, the
+    segments and scores that ``nkdiplomacy predict --format jsonl`` prints."""
+    from conftest import run_cli
 
-    small = articles[:9]  # the bundled articles and the edge cases
+    small = articles[:9] + articles[20:40]  # the bundled articles, the edge cases, some recombined
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for a in small:
+        (pages / f"{a['doc_id']}.txt").write_text(a["text"], encoding="utf-8", newline="")
+    result = run_cli("predict", str(pages), "--format", "jsonl")
+    lines = [json.loads(x) for x in result.stdout.decode("utf-8").splitlines()]
+    assert lines and max(sum(1 for x in lines if x["doc_id"] == d) for d in {x["doc_id"] for x in lines}) > 2
+    expected = (
+        pd.DataFrame(
+            [
+                {
+                    **{k: v for k, v in x.items() if k != "event_scores"},
+                    **{event_score_column(t): p for t, p in x["event_scores"].items()},
+                }
+                for x in lines
+            ]
+        )
+        .set_index(["doc_id", "seg_id"])
+        .sort_index()
+    )
     src = tmp_path / "articles.jsonl"
     src.write_text("".join(json.dumps(a) + "\n" for a in small), encoding="utf-8")
-    clf = nkdiplomacy.load()
-    preds = [p for a in small for p in clf.classify_article(a["text"], doc_id=a["doc_id"])]
-    expected = clf.to_frame(preds).set_index(["doc_id", "seg_id"]).sort_index()
-    run_batch(str(src), str(tmp_path / "out"), None, master="local[2]")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "2")
+    try:
+        run_batch(str(src), str(tmp_path / "out"), None, master="local[2]")
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
     assert_same_as_predict(read_output(tmp_path / "out"), expected)
+
+
+def test_articles_that_cannot_be_scored_are_rejected_with_a_reason_never_dropped(
+    spark, trained_model_dir, tmp_path
+):
+    rows = [
+        {"doc_id": "ok", "text": "Kim Jong Un met Xi Jinping in Beijing."},
+        {"doc_id": "ok", "text": "A second article under the same id."},
+        {"doc_id": "null-text", "text": None},
+        {"doc_id": "empty", "text": ""},
+        {"doc_id": "blank", "text": " \n\t\u00a0\n"},
+        {"doc_id": None, "text": "No id for this one."},
+    ]
+    src = tmp_path / "articles.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stats = run_batch(str(src), str(tmp_path / "out"), str(trained_model_dir), master="local[2]")
+    assert (stats["articles"], stats["scored_articles"], stats["rejected_articles"]) == (6, 1, 5)
+    rejects = pd.read_json(next(Path(stats["rejects"]).glob("part-*.json")), lines=True)
+    reasons = dict(zip(rejects["doc_id"].fillna("<null>"), rejects["reason"]))
+    assert reasons == {
+        "ok": "duplicate doc_id (its first article is scored)",
+        "null-text": "text is null",
+        "empty": "text has no text lines (empty or whitespace only)",
+        "blank": "text has no text lines (empty or whitespace only)",
+        "<null>": "doc_id is null",
+    }
+    out = read_output(tmp_path / "out")
+    assert set(out.index.get_level_values("doc_id")) == {"ok"} and out.loc["ok"]["text"].tolist() == [
+        rows[0]["text"]
+    ]
+
+
+def test_a_text_column_that_is_not_strings_rejects_every_article(spark, trained_model_dir, tmp_path):
+    src = tmp_path / "numbers.parquet"
+    pd.DataFrame({"doc_id": ["a", "b"], "text": [1, 2]}).to_parquet(src, index=False)
+    stats = run_batch(str(src), str(tmp_path / "out"), str(trained_model_dir), master="local[2]")
+    assert (stats["scored_articles"], stats["rejected_articles"], stats["segments"]) == (0, 2, 0)
+    rejects = pd.read_json(next(Path(stats["rejects"]).glob("part-*.json")), lines=True)
+    assert set(rejects["reason"]) == {"text is bigint, not a string"}

@@ -1,23 +1,26 @@
-"""The batch job: read the articles, segment them in Spark, score the segments with the MLflow pyfunc
-model, write the predictions partitioned by event type (see :mod:`nkdiplomacy.serving.batch`)."""
+"""The batch job: read the articles, set aside those that cannot be scored (with a reason each), score
+whole articles in Spark as ``predict`` does, write the predictions partitioned by event type and the
+rejects beside them (see :mod:`nkdiplomacy.serving.batch`)."""
 
 from __future__ import annotations
 
 import math
+import shutil
 import tempfile
 import time
+import uuid
+from functools import partial
 from pathlib import Path
 
-from nkdiplomacy.estimators.persist import first_line
-from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.serving.batch.errors import BatchError, job_error, spark_errors
 from nkdiplomacy.serving.batch.formats import detect_format
 from nkdiplomacy.serving.batch.session import quiet, spark_session
-from nkdiplomacy.serving.batch.udfs import result_type, segment_article, segment_type
+from nkdiplomacy.serving.batch.udfs import output_type, score_articles, text_problem
 from nkdiplomacy.serving.locate import ModelLoadError, is_remote, local_path, open_model, resolve_mlflow_model
-from nkdiplomacy.text.context import CONTEXT_COLUMNS
 
 PARTITION_COLUMN = "event_type"
+# Inside the output folder: Spark's readers skip folders whose names start with "_".
+REJECTS = "_rejects"
 # Articles per Spark partition at most, so that a large single input file still spreads over the cluster.
 ARTICLES_PER_PARTITION = 2000
 
@@ -40,8 +43,11 @@ def run_batch(
         input_format: ``auto`` (by suffix, or by the files in a folder), ``parquet`` or ``jsonl``.
 
     Returns:
-        ``{"articles", "segments", "seconds", "segments_per_second"}``; ``seconds`` is the job's
-        wall time (read, segment, score, write), without starting Spark and checking the model.
+        ``{"articles", "scored_articles", "rejected_articles", "rejects", "segments", "seconds",
+        "segments_per_second"}``: ``rejects`` is the folder (JSON Lines, ``doc_id`` and ``reason``) of
+        the articles set aside, none silently: null ``doc_id``, null, empty or non-string ``text``, a
+        ``doc_id`` seen before (the first is scored). ``seconds`` is the job's wall time (read,
+        score, write), without starting Spark and checking the model.
 
     Raises:
         BatchError: missing input, missing ``doc_id``/``text`` column, unreadable model, existing
@@ -56,20 +62,26 @@ def run_batch(
         raise BatchError(f"{output_path}: output already exists; remove it or choose another")
     with quiet(), tempfile.TemporaryDirectory(prefix="nkdiplomacy-batch-") as tmp:
         workdir = Path(tmp)
-        model_name, model_path, threshold = _checked_model(model_uri, workdir)
+        model_path, threshold = _checked_model(model_uri, workdir)
         spark, created = spark_session(master, workdir)
         try:
             if _output_exists(spark, output_path):
                 raise BatchError(f"{output_path}: output already exists; remove it or choose another")
-            predict = _model_udf(spark, model_name, model_path, threshold)
-            return _run(spark, input_path, fmt, output_path, predict)
+            model_file = _ship_model(spark, model_path, workdir)
+            return _run(
+                spark,
+                input_path,
+                fmt,
+                output_path,
+                partial(score_articles, model_file=model_file, threshold=threshold),
+            )
         finally:
             if created:
                 spark.stop()
 
 
-def _checked_model(model_uri: str | None, workdir: Path) -> tuple[str, str, float]:
-    """``(name, local MLflow model folder, relevance threshold)``; the model is opened once to check it.
+def _checked_model(model_uri: str | None, workdir: Path) -> tuple[str, float]:
+    """``(local MLflow model folder, relevance threshold)``; the model is opened once to check it.
 
     A URI is downloaded into ``workdir``.
     """
@@ -79,27 +91,23 @@ def _checked_model(model_uri: str | None, workdir: Path) -> tuple[str, str, floa
         threshold = float(open_model(folder, name=name).threshold)
     except ModelLoadError as exc:
         raise BatchError(str(exc)) from None
-    return name, str(folder.resolve()), threshold
+    return str(folder.resolve()), threshold
 
 
-def _model_udf(spark, model_name: str, model_path: str, threshold: float):
-    import mlflow.pyfunc
-
-    try:
-        return mlflow.pyfunc.spark_udf(
-            spark,
-            model_path,
-            result_type=result_type(),
-            env_manager="local",
-            # Without it the signature's default would replace the model's own threshold.
-            params={"threshold": threshold},
-        )
-    except Exception as exc:  # noqa: BLE001 - MLflow fails in many ways; one line names the model
-        raise BatchError(f"{model_name}: cannot load model ({first_line(exc)})") from None
+def _ship_model(spark, model_path: str, workdir: Path) -> str:
+    """Hand the model folder to every executor once (``SparkContext.addFile``), under a name of its own
+    for this job; each Python worker loads it once from there (:func:`.udfs.score_articles`)."""
+    name = f"nkdiplomacy-model-{uuid.uuid4().hex[:12]}"
+    shutil.copytree(model_path, workdir / name)
+    spark.sparkContext.addFile(str(workdir / name), recursive=True)
+    return name
 
 
 def _read_articles(spark, input_path: str, fmt: str):
+    """The articles with a ``reason`` column: null where the article can be scored."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType
 
     try:
         if fmt == "parquet":
@@ -113,9 +121,24 @@ def _read_articles(spark, input_path: str, fmt: str):
         names = " and ".join(f"'{c}'" for c in missing)
         found = ", ".join(df.columns) or "none"
         raise BatchError(f"{input_path}: no {names} column (columns: {found})")
-    return df.select(
-        F.col("doc_id").cast("string").alias("doc_id"), F.col("text").cast("string").alias("text")
+    text_type = df.schema["text"].dataType
+    df = df.select(
+        F.col("doc_id").cast("string").alias("doc_id"),
+        F.col("text").cast("string").alias("text"),
+        F.monotonically_increasing_id().alias("_row"),
     )
+    problem = F.udf(text_problem, StringType())
+    first = F.row_number().over(Window.partitionBy("doc_id").orderBy("_row"))
+    reason = (
+        F.when(F.col("doc_id").isNull(), F.lit("doc_id is null"))
+        .when(
+            F.lit(not isinstance(text_type, StringType)),
+            F.lit(f"text is {text_type.simpleString()}, not a string"),
+        )
+        .when(first > 1, F.lit("duplicate doc_id (its first article is scored)"))
+        .otherwise(problem("text"))
+    )
+    return df.withColumn("reason", reason).drop("_row")
 
 
 def _output_exists(spark, output_path: str) -> bool:
@@ -126,45 +149,47 @@ def _output_exists(spark, output_path: str) -> bool:
     return hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hpath)
 
 
-def _scored_segments(spark, articles, n_articles: int, predict):
-    """One row per segment: ``doc_id``, ``seg_id``, ``text``, the model's output, ``event_type`` last."""
-    from pyspark.sql import functions as F
-
-    # Every core busy, and no partition so large that a lost task costs much; each task loads the model.
+def _scored_segments(spark, articles, n_articles: int, score):
+    """One row per segment (:func:`.udfs.output_type`): whole articles scored by ``score``
+    (``mapInPandas``), so an article's lines are always read together, whatever the batch sizes."""
+    # Every core busy, and no partition so large that a lost task costs much.
     target = max(spark.sparkContext.defaultParallelism, math.ceil(n_articles / ARTICLES_PER_PARTITION))
     if articles.rdd.getNumPartitions() < target:
         articles = articles.repartition(target)
-    split = F.udf(segment_article, segment_type(), useArrow=True)
-    segments = articles.select("doc_id", F.explode(split("text")).alias("s")).select("doc_id", "s.*")
-    scored = segments.withColumn("pred", predict(F.struct("text", *CONTEXT_COLUMNS)))
-    return scored.select(
-        "doc_id",
-        "seg_id",
-        "text",
-        *[F.col(f"pred.{c}").alias(c) for c in result_type().fieldNames() if c != PARTITION_COLUMN],
-        # From `relevant`, not from a null: Spark would write a null partition value as a Hive placeholder.
-        F.when(F.col("pred.relevant"), F.col("pred.event_type"))
-        .otherwise(F.lit(OFF_TOPIC))
-        .alias(PARTITION_COLUMN),
-    )
+    return articles.select("doc_id", "text").mapInPandas(score, output_type())
 
 
-def _run(spark, input_path: str, fmt: str, output_path: str, predict) -> dict:
+def _run(spark, input_path: str, fmt: str, output_path: str, score) -> dict:
+    from pyspark.sql import functions as F
+
     start = time.perf_counter()
-    articles = _read_articles(spark, input_path, fmt)
+    articles = _read_articles(spark, input_path, fmt).cache()
     try:
         n_articles = articles.count()
+        rejects = articles.where(F.col("reason").isNotNull()).select("doc_id", "reason")
+        n_rejected = rejects.count()
     except spark_errors() as exc:
         raise BatchError(f"{input_path}: cannot read as {fmt} ({job_error(exc)})") from None
-    out = _scored_segments(spark, articles, n_articles, predict)
+    good = articles.where(F.col("reason").isNull())
+    out = _scored_segments(spark, good, n_articles - n_rejected, score)
+    rejects_path = f"{output_path.rstrip('/')}/{REJECTS}"
     try:
         out.write.partitionBy(PARTITION_COLUMN).parquet(output_path)
+        rejects.coalesce(1).write.json(rejects_path)
     except spark_errors() as exc:
         raise BatchError(f"Spark job failed ({job_error(exc)})") from exc
-    n_segments = spark.read.parquet(output_path).count()
+    finally:
+        articles.unpersist()
+    try:
+        n_segments = spark.read.parquet(output_path).count()
+    except spark_errors():  # no article scored: a folder without data files, which Spark cannot read
+        n_segments = 0
     seconds = time.perf_counter() - start
     return {
         "articles": n_articles,
+        "scored_articles": n_articles - n_rejected,
+        "rejected_articles": n_rejected,
+        "rejects": rejects_path,
         "segments": n_segments,
         "seconds": round(seconds, 3),
         "segments_per_second": round(n_segments / seconds, 1) if seconds > 0 else 0.0,

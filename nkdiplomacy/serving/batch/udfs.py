@@ -1,40 +1,87 @@
-"""What runs inside Spark: the segmenting UDF over articles, and the Spark types of its rows and of the
-model's output (:func:`nkdiplomacy.schema.output_columns`)."""
+"""What runs inside Spark: the check of each input article, the scoring of whole articles, and the
+Spark types of the output rows (the model's columns, :func:`nkdiplomacy.schema.output_columns`)."""
 
 from __future__ import annotations
 
-from nkdiplomacy.schema import output_columns
+from collections.abc import Iterator
+
+from nkdiplomacy.schema import OFF_TOPIC, event_score_column, output_columns
 from nkdiplomacy.serving.columns import output_kinds
-from nkdiplomacy.text.context import CONTEXT_COLUMNS, article_inputs
-from nkdiplomacy.text.segment import segment
+from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, format_size
+from nkdiplomacy.text.segment import iter_lines
+
+# The classifier of each shipped model file, loaded once per Python worker (Spark reuses workers),
+# never once per batch.
+_LOADED: dict[str, object] = {}
 
 
-def segment_article(text: str | None) -> list[dict]:
-    """The segments of one article with their context, as rows of the segment UDF."""
-    if not text:
-        return []
-    segments = segment(text)
-    inputs = article_inputs([s.text for s in segments])
-    return [
-        {"seg_id": s.seg_id, "text": x.text, **{c: getattr(x, c) for c in CONTEXT_COLUMNS}}
-        for s, x in zip(segments, inputs)
-    ]
+def text_problem(text: str | None) -> str | None:
+    """Why an article's text cannot be scored (``None`` when it can): null, over ``predict``'s size
+    limit, or no text line."""
+    if text is None:
+        return "text is null"
+    if len(text) > DEFAULT_MAX_BYTES or len(text.encode("utf-8")) > DEFAULT_MAX_BYTES:
+        return f"text larger than the {format_size(DEFAULT_MAX_BYTES)} limit"
+    if next(iter_lines(text), None) is None:
+        return "text has no text lines (empty or whitespace only)"
+    return None
 
 
-def segment_type():
-    """The Spark type of :func:`segment_article`'s rows."""
-    from pyspark.sql.types import ArrayType, DoubleType, LongType, StringType, StructField, StructType
+def _classifier(model_file: str, threshold: float):
+    clf = _LOADED.get(model_file)
+    if clf is None:
+        from pyspark import SparkFiles
 
-    fields = [StructField("seg_id", LongType(), False), StructField("text", StringType(), False)]
-    for c in CONTEXT_COLUMNS:
-        fields.append(StructField(c, DoubleType() if c == "position" else StringType(), False))
-    return ArrayType(StructType(fields), containsNull=False)
+        from nkdiplomacy.serving.classifier import Classifier
+        from nkdiplomacy.serving.locate import open_model
+
+        clf = _LOADED[model_file] = Classifier(open_model(SparkFiles.get(model_file)), threshold=threshold)
+    return clf
 
 
-def result_type():
-    """The Spark struct of the pyfunc model's output columns."""
-    from pyspark.sql.types import BooleanType, DoubleType, StringType, StructField, StructType
+def score_articles(batches: Iterator, model_file: str, threshold: float) -> Iterator:
+    """``mapInPandas`` over whole articles (``doc_id``, ``text``): each article is segmented and
+    scored as ``nkdiplomacy predict`` scores it (``Classifier.classify_article``), so its lines are
+    read together as one page whatever the batch sizes; one row per segment (:func:`output_type`)."""
+    import pandas as pd
+
+    clf = _classifier(model_file, threshold)
+    columns = output_type().fieldNames()
+    for frame in batches:
+        rows = []
+        for doc_id, text in zip(frame["doc_id"], frame["text"]):
+            for p in clf.classify_article(text, doc_id=doc_id):
+                values = {"relevant": p.relevant, "score": p.score}
+                values.update({event_score_column(n): v for n, v in p.event_scores.items()})
+                rows.append(
+                    (
+                        p.doc_id,
+                        p.seg_id,
+                        p.text,
+                        *(values[c] for c in _model_columns()),
+                        p.event_type or OFF_TOPIC,
+                    )
+                )
+        yield pd.DataFrame(rows, columns=columns)
+
+
+def _model_columns() -> list[str]:
+    """The model's output columns but ``event_type`` (which goes last, never null, as the partition)."""
+    return [c for c in output_columns() if c != "event_type"]
+
+
+def output_type():
+    """The Spark struct of an output row: ids, text, the model's columns, ``event_type`` last."""
+    from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType, StructField, StructType
 
     spark_types = {"boolean": BooleanType, "double": DoubleType, "string": StringType}
     kinds = output_kinds()
-    return StructType([StructField(c, spark_types[kinds[c]]()) for c in output_columns()])
+    return StructType(
+        [
+            StructField("doc_id", StringType()),
+            StructField("seg_id", LongType()),
+            StructField("text", StringType()),
+            *(StructField(c, spark_types[kinds[c]]()) for c in _model_columns()),
+            StructField("event_type", StringType()),
+        ]
+    )
