@@ -8,6 +8,8 @@ normalisation built in, see :mod:`nkdiplomacy.estimators.export`) and the
 from __future__ import annotations
 
 import os
+import sys
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,9 +18,43 @@ import numpy as np
 ONNX_FILE = "encoder.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 # Embeddings already computed in this process, per encoder file and token limit: cross-validation
-# fits one model per fold on the same frozen encoder, so each distinct text is embedded once.
-_MEMO: dict[tuple[str, int], dict[str, np.ndarray]] = {}
-_MEMO_MAX = 100_000
+# fits one model per fold on the same frozen encoder, so each distinct text is embedded once. The
+# memo is bounded in bytes (texts and vectors together), least recently used first out, so that a
+# server or Spark worker that lives for days stays within MEMO_MAX_BYTES whatever it is sent; a text
+# longer than MEMO_MAX_TEXT_CHARS (a whole page given as context) is never kept.
+MEMO_MAX_BYTES = 256_000_000
+MEMO_MAX_TEXT_CHARS = 20_000
+
+
+class Memo:
+    """A least-recently-used mapping of texts to vectors, bounded by its bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.bytes = 0
+
+    def get(self, text: str) -> np.ndarray | None:
+        vector = self.items.get(text)
+        if vector is not None:
+            self.items.move_to_end(text)
+        return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        if len(text) > MEMO_MAX_TEXT_CHARS or text in self.items:
+            return
+        self.items[text] = vector
+        self.bytes += _size(text, vector)
+        while self.bytes > self.max_bytes and self.items:
+            old, old_vector = self.items.popitem(last=False)
+            self.bytes -= _size(old, old_vector)
+
+
+def _size(text: str, vector: np.ndarray) -> int:
+    return sys.getsizeof(text) + vector.nbytes
+
+
+_MEMO: dict[tuple[str, int], Memo] = {}
 
 
 class OnnxEncoder:
@@ -43,7 +79,8 @@ class OnnxEncoder:
         self._inputs = {i.name for i in self.session.get_inputs()}
         onnx = self.folder / ONNX_FILE
         stat = onnx.stat()
-        self._memo = _MEMO.setdefault((f"{onnx.resolve()}:{stat.st_size}:{stat.st_mtime_ns}", max_length), {})
+        key = (f"{onnx.resolve()}:{stat.st_size}:{stat.st_mtime_ns}", max_length)
+        self._memo = _MEMO.setdefault(key, Memo(MEMO_MAX_BYTES))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings ``(len(texts), dim)``; an empty text gives a zero vector.
@@ -52,9 +89,12 @@ class OnnxEncoder:
         activations per call, so batching texts together would make a text's
         embedding depend on its batch-mates (and padding costs more than
         batching saves on CPU). Repeated texts are embedded once, and each text once per process
-        and encoder file.
+        and encoder file while the bounded memo (:class:`Memo`) holds it.
         """
-        vectors = self._memo if len(self._memo) < _MEMO_MAX else {}
+        vectors: dict[str, np.ndarray] = {}
+        for text in dict.fromkeys(texts):
+            if text and (known := self._memo.get(text)) is not None:
+                vectors[text] = known
         unique = [t for t in dict.fromkeys(texts) if t and t not in vectors]
         for text, encoding in zip(unique, self.tokenizer.encode_batch(unique) if unique else []):
             ids = np.asarray([encoding.ids], dtype=np.int64)
@@ -62,6 +102,7 @@ class OnnxEncoder:
             if "token_type_ids" in self._inputs:
                 feed["token_type_ids"] = np.zeros_like(ids)
             vectors[text] = self.session.run(None, feed)[0][0]
+            self._memo.put(text, vectors[text])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             if text:

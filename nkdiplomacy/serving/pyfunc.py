@@ -29,6 +29,9 @@ from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
 
 # Models from code: MLflow stores this file instead of a cloudpickled object.
 MODEL_CODE = str(Path(__file__).with_name("pyfunc_model.py"))
+# The most text one request may carry (as ``predict --max-bytes`` bounds one article): a larger
+# request is a 400, so a server's memory is bounded by what one request may hold.
+MAX_REQUEST_TEXT_BYTES = 5_000_000
 # Where a training run logs the model (``runs:/<run id>/model``).
 RUN_ARTIFACT_PATH = "model"
 
@@ -61,6 +64,13 @@ class SegmentModel(mlflow.pyfunc.PythonModel):
 
         if not isinstance(model_input, pd.DataFrame):
             model_input = pd.DataFrame(model_input)
+        size = sum(len(t.encode("utf-8")) for t in model_input.get("text", []) if isinstance(t, str))
+        if size > MAX_REQUEST_TEXT_BYTES:
+            raise MlflowException(
+                f"{size:,} bytes of text, over the {MAX_REQUEST_TEXT_BYTES:,}-byte limit of a request; "
+                "send fewer or shorter texts per request",
+                error_code=INVALID_PARAMETER_VALUE,
+            )
         try:
             threshold = (params or {}).get("threshold")
             threshold = None if threshold is None else checked_threshold(threshold, "param 'threshold'")

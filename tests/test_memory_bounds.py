@@ -1,0 +1,49 @@
+"""Long-running processes stay bounded: the encoder's memo is capped in bytes, serving requests in size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from nkdiplomacy.estimators import onnx_encoder
+from nkdiplomacy.estimators.onnx_encoder import Memo, OnnxEncoder
+
+ENCODER = REPO / "models" / "default" / "artifacts" / "model" / "base" / "encoder"
+
+
+def test_the_memo_evicts_least_recently_used_texts_to_stay_within_its_bytes():
+    memo = Memo(max_bytes=20_000)
+    for i in range(1_000):
+        memo.put(f"page {i} " * 20, np.ones(384, dtype=np.float32))
+    assert memo.bytes <= 20_000 and 0 < len(memo.items) < 1_000
+    assert memo.get(f"page {999} " * 20) is not None and memo.get(f"page {0} " * 20) is None
+    memo.put("x" * (onnx_encoder.MEMO_MAX_TEXT_CHARS + 1), np.ones(384, dtype=np.float32))
+    assert "x" * (onnx_encoder.MEMO_MAX_TEXT_CHARS + 1) not in memo.items  # a whole page is never kept
+
+
+def test_memory_after_1000_distinct_pages_stays_within_the_memo_bound(monkeypatch):
+    monkeypatch.setattr(onnx_encoder, "MEMO_MAX_BYTES", 2_000_000)
+    monkeypatch.setattr(onnx_encoder, "_MEMO", {})
+    encoder = OnnxEncoder(ENCODER)
+    first = encoder.encode(["Kim Jong Un met Xi Jinping in Beijing."])
+    for i in range(1_000):
+        encoder.encode([f"Page {i}: North Korea and Russia signed agreement number {i} on {i % 12 + 1} May."])
+    assert encoder._memo.bytes <= 2_000_000
+    # The bound costs no accuracy: a text evicted and embedded again gives the same vector.
+    again = encoder.encode(["Kim Jong Un met Xi Jinping in Beijing."])
+    assert np.allclose(first, again, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_serving_request_over_the_size_limit_is_a_clear_error():
+    import mlflow.pyfunc
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    from nkdiplomacy.serving.pyfunc import MAX_REQUEST_TEXT_BYTES
+
+    model = mlflow.pyfunc.load_model(str(REPO / "models" / "default"))
+    big = pd.DataFrame({"text": ["North Korea " * 1000] * (MAX_REQUEST_TEXT_BYTES // 12_000 + 1)})
+    with pytest.raises(MlflowException, match="over the .* limit of a request"):
+        model.predict(big)
