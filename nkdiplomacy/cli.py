@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -36,6 +37,16 @@ def _max_bytes(text: str) -> int:
         return parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {port}")
+    return port
 
 
 # -- segment ------------------------------------------------------------------
@@ -120,8 +131,11 @@ def cmd_evaluate(args) -> int:
         result = evaluate_model(args.model, args.files, args.threshold, warn=_note)
     except (DataError, EvaluationError, ModelLoadError) as exc:
         raise CliError(str(exc)) from None
-    if args.json:
-        print(json.dumps(result.metrics, indent=2))
+    if args.json:  # strict JSON: a metric that is undefined (no on-topic segment, say) is null, not NaN
+        metrics = {
+            k: None if isinstance(v, float) and math.isnan(v) else v for k, v in result.metrics.items()
+        }
+        print(json.dumps(metrics, indent=2, allow_nan=False))
     else:
         from nkdiplomacy.serving.render import metrics_table
 
@@ -233,11 +247,15 @@ def cmd_annotate(args) -> int:
 
     try:
         items, pages = read_inputs(args.inputs, args.max_bytes)
-        session = Session(items, pages, LabelsFile(args.output))
+        output = LabelsFile(args.output)
+    except AnnotateError as exc:
+        raise CliError(str(exc)) from None
+    try:
         from nkdiplomacy.annotate.app import serve
 
-        serve(session, args.port)
+        serve(Session(items, pages, output), args.port)
     except AnnotateError as exc:
+        output.discard_if_unused()  # a failed start leaves no empty labels file behind
         raise CliError(str(exc)) from None
     return 0
 
@@ -255,7 +273,7 @@ def _add_loop_commands(sub, max_bytes: dict) -> None:
     p = sub.add_parser("annotate", help="label segments in the browser (a local web app on 127.0.0.1)")
     p.add_argument("inputs", nargs="+", metavar="TODO_OR_PATH", help="to-do .jsonl, articles or folders")
     p.add_argument("--output", required=True, metavar="LABELS.jsonl", help="answers are appended here")
-    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default: 8765; 0: any)")
+    p.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default: 8765; 0: any)")
     p.add_argument("--max-bytes", **max_bytes)
     p.set_defaults(func=cmd_annotate)
 

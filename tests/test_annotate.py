@@ -271,6 +271,7 @@ def test_malformed_todo_unwritable_output_and_port_in_use_are_one_line_errors(tm
         _one_line_error(
             run_cli("annotate", str(todo), "--output", str(out), "--port", str(port)), f"port {port}"
         )
+    assert not out.exists()  # a failed start leaves no empty labels file behind
 
 
 def test_articles_can_be_annotated_directly_and_the_cli_does_not_load_flask_for_help(tmp_path, browser):

@@ -448,3 +448,37 @@ def test_interrupt_leaves_the_output_file_untouched(tmp_path):
     status, rest, err = interrupt(proc)
     assert (status, rest, err) == (130, "", "nkdiplomacy: interrupted\n")
     assert out.read_text() == "previous\n" and [p.name for p in tmp_path.iterdir()] == ["preds.jsonl"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "jsonl", "text", "csv"])
+def test_a_reader_that_goes_away_ends_the_run_quietly_with_status_0(fmt):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head -1` does once it has its line
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nkdiplomacy.cli", "predict", str(ARTICLE), "--format", fmt],
+            stdout=write_end, stderr=subprocess.PIPE, env=local_env(), timeout=300, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", str(ARTICLE), "--max-bytes", "99999999999999999999999G"], "is larger than any file"),
+        (["annotate", str(ARTICLE), "--output", "x.jsonl", "--port", "99999"], "must be between 0 and 65535"),
+    ],
+)
+def test_out_of_range_sizes_and_ports_are_usage_errors(args, message, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2 and message in stderr(result) and "Traceback" not in stderr(result)
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_model_variable_is_named_when_its_folder_is_not_a_model(tmp_path):
+    env = {**local_env(), "NKDIPLOMACY_MODEL": str(tmp_path)}
+    assert_only_error(
+        run_cli("predict", str(ARTICLE), env=env), f"NKDIPLOMACY_MODEL={tmp_path}: not a model folder"
+    )

@@ -163,6 +163,7 @@ class LabelsFile:
         if self.path.is_dir():
             raise AnnotateError(f"{self.path}: is a folder")
         self.records: list[Annotation] = self._read_existing()
+        self.created = not self.path.exists()
         try:
             self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         except OSError as exc:
@@ -230,6 +231,13 @@ class LabelsFile:
 
     def close(self) -> None:
         os.close(self.fd)
+
+    def discard_if_unused(self) -> None:
+        """Close; and remove the file if this run created it and wrote nothing (a failed start)."""
+        unused = self.created and os.fstat(self.fd).st_size == 0
+        self.close()
+        if unused:
+            self.path.unlink(missing_ok=True)
 
 
 class Session:

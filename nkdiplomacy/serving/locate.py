@@ -113,8 +113,15 @@ def resolve_model(ref: str | Path | None = None) -> Path:
     folder = model_folder(ref)
     found = saved_model_in(folder)
     if found is None:
-        raise ModelLoadError(not_a_model_folder(folder))
+        raise ModelLoadError(_from_env(ref, not_a_model_folder(folder)))
     return found
+
+
+def _from_env(ref, message: str) -> str:
+    """``message``, saying where the folder came from when it is ``$NKDIPLOMACY_MODEL``'s."""
+    if ref is None and os.environ.get(DEFAULT_MODEL_ENV):
+        return f"{DEFAULT_MODEL_ENV}={message}"
+    return message
 
 
 def resolve_mlflow_model(ref: str | Path | None, dst: Path | None = None) -> Path:

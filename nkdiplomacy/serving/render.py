@@ -79,13 +79,23 @@ class TextWriter:
         self.stream.writelines(f"[{p.event_type} {p.score:.2f}] {for_terminal(p.text)}\n\n" for p in passages)
 
 
+def _console(**kwargs):
+    """A rich Console whose closed pipe (``| head``) is a ``BrokenPipeError`` for the CLI to end quietly
+    with status 0, where rich itself would exit with status 1."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return PipeConsole(**kwargs)
+
+
 class TableWriter:
     """A rich table per article. Every string from the input is a ``Text``, never parsed as markup."""
 
     def __init__(self, stream: TextIO):
-        from rich.console import Console
-
-        self.console = Console(file=stream, width=None if stream.isatty() else 120)
+        self.console = _console(file=stream, width=None if stream.isatty() else 120)
 
     def write(self, result: ArticleResult) -> None:
         from rich.table import Table
@@ -118,7 +128,6 @@ FORMATS = tuple(WRITERS)
 
 
 def metrics_table(metrics: dict[str, float], title: str) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -127,7 +136,7 @@ def metrics_table(metrics: dict[str, float], title: str) -> None:
     table.add_column("value", justify="right")
     for key, value in metrics.items():
         table.add_row(key, f"{value:.0f}" if key.startswith("n_") else f"{value:.3f}")
-    Console().print(table)
+    _console().print(table)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 STDIN = "-"
 DEFAULT_MAX_BYTES = 5_000_000
+MAX_SIZE = 1_000_000_000_000  # 1 TB: past it a size is a typo, and would overflow a read
 
 _SIZE = re.compile(r"(\d+)\s*([kmg]?)b?", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
@@ -30,8 +31,15 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 _META_CHARSET = re.compile(rb"""<meta\b[^>]{0,1024}?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _CHARSET_SCAN = 65_536
 # Browsers decode these labels as their supersets (WHATWG Encoding Standard), and so do we;
-# a page cannot declare UTF-16 in a meta tag it could be read from as ASCII, so that means UTF-8.
-_SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "euc_kr": "cp949", "utf-16": "utf-8"}
+# a page cannot declare UTF-16 in a meta tag it could be read from as ASCII, so that means UTF-8;
+# browsers never decode UTF-7 (it hides markup in plain letters), so neither do we: UTF-8.
+_SUPERSETS = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "euc_kr": "cp949",
+    "utf-16": "utf-8",
+    "utf-7": "utf-8",
+}
 
 
 class InputError(ValueError):
@@ -52,7 +60,10 @@ def parse_size(text: str) -> int:
     match = _SIZE.fullmatch(text.strip())
     if not match:
         raise ValueError(f"not a size: {text!r} (use e.g. 5M, 500K or a number of bytes)")
-    return int(match[1]) * _UNITS[match[2].lower()]
+    size = int(match[1]) * _UNITS[match[2].lower()]
+    if size > MAX_SIZE:
+        raise ValueError(f"{text!r} is larger than any file this can read (at most {format_size(MAX_SIZE)})")
+    return size
 
 
 def format_size(n: int) -> str:
