@@ -344,6 +344,10 @@ def _version() -> str:
 def _run(parser: argparse.ArgumentParser, argv: list[str] | None, prog: str) -> int:
     try:
         args = parser.parse_args(argv)
+        if sys.stdout is None:  # started with standard output closed (`>&-`)
+            if not getattr(args, "output", None):
+                raise CliError("standard output is closed; give --output FILE or open it")
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the status lines go nowhere, the results to FILE
         return args.func(args)
     except (CliError, MissingExtra, WriteError) as exc:
         _error(str(exc), prog)

@@ -482,3 +482,23 @@ def test_the_model_variable_is_named_when_its_folder_is_not_a_model(tmp_path):
     assert_only_error(
         run_cli("predict", str(ARTICLE), env=env), f"NKDIPLOMACY_MODEL={tmp_path}: not a model folder"
     )
+
+
+@pytest.mark.parametrize(
+    "fd, args, message",
+    [
+        (1, ["predict", str(ARTICLE)], "standard output is closed; give --output FILE or open it"),
+        (0, ["predict", "-"], "<stdin>: standard input is closed"),
+    ],
+)
+def test_a_closed_standard_stream_is_one_line_not_a_traceback(fd, args, message):
+    code = (
+        f"import os, subprocess, sys; os.close({fd}); "
+        f"r = subprocess.run([sys.executable, '-m', 'nkdiplomacy.cli', *{args!r}], stderr=subprocess.PIPE); "
+        "sys.stderr.write(f'{r.returncode}|' + r.stderr.decode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=local_env(), check=False
+    )
+    status, err = done.stderr.split("|", 1)
+    assert (status, err.strip()) == ("1", f"nkdiplomacy: error: {message}")

@@ -196,6 +196,8 @@ def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
 
 def read_stdin(max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """The article on standard input, read as text."""
+    if sys.stdin is None:  # started with standard input closed (`<&-`)
+        raise InputError("<stdin>: standard input is closed")
     data = _read_limited(sys.stdin.buffer, "<stdin>", max_bytes)
     return Article(doc_id="stdin", source="<stdin>", text=decode(data, "<stdin>"))
 
