@@ -502,3 +502,12 @@ def test_a_closed_standard_stream_is_one_line_not_a_traceback(fd, args, message)
     )
     status, err = done.stderr.split("|", 1)
     assert (status, err.strip()) == ("1", f"nkdiplomacy: error: {message}")
+
+
+def test_renamed_repeats_never_collide_with_real_names(tmp_path):
+    for sub, name in (("a", "f1"), ("b", "f1"), ("c", "f1#2")):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / f"{name}.txt").write_text("Kim Jong Un met Xi Jinping in Beijing.\n")
+    result = run_cli("predict", str(tmp_path), "--format", "jsonl")
+    ids = [json.loads(x)["doc_id"] for x in result.stdout.decode().splitlines()]
+    assert sorted(ids) == ["f1", "f1#2", "f1#2#2"]  # the real f1#2 comes after the renamed one

@@ -33,17 +33,19 @@ def article_results(
 ) -> Iterator[ArticleResult | InputError]:
     """Each article's result, or an :class:`InputError` for an unreadable one or one with no text line.
 
-    Two articles with the same id (files of one name in different folders) keep distinct ids:
-    ``name``, ``name#2``, ...
+    Two articles with the same id (files of one name in different folders) keep distinct ids: a
+    repeated ``name`` takes the first free ``name#2``, ``name#3``, ... (free of real names too).
     """
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     for article in articles:
         if isinstance(article, InputError):
             yield article
             continue
-        seen[article.doc_id] = seen.get(article.doc_id, 0) + 1
-        count = seen[article.doc_id]
-        doc_id = article.doc_id if count == 1 else f"{article.doc_id}#{count}"
+        doc_id, n = article.doc_id, 1
+        while doc_id in used:
+            n += 1
+            doc_id = f"{article.doc_id}#{n}"
+        used.add(doc_id)
         preds = clf.classify_article(article.text, doc_id=doc_id)
         if not preds:
             yield InputError(f"{article.source}: no text lines")
