@@ -316,3 +316,26 @@ def test_an_answer_after_the_labels_file_was_replaced_is_refused_not_lost(tmp_pa
         assert len(labels_in(out)) == 1  # nothing was written to the deleted file and called saved
     finally:
         server.kill()
+
+
+def test_a_todo_record_cannot_make_the_page_show_another_file_or_hang_on_a_fifo(tmp_path):
+    from nkdiplomacy.annotate.session import read_todo
+
+    secret = tmp_path / "secret"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    todo = tmp_path / "todo.jsonl"
+    rows = [
+        {
+            "doc_id": "p",
+            "seg_id": 0,
+            "text": "root:x:0:0:root:/root:/bin/bash",
+            "relevant": False,
+            "file": str(secret),
+        },
+        {"doc_id": "q", "seg_id": 0, "text": "Kim met Xi.", "relevant": False, "file": str(fifo)},
+    ]
+    todo.write_text("".join(json.dumps({**r, "event_type": None, "origin": "real"}) + "\n" for r in rows))
+    _, pages = read_todo(todo)  # returns at once: the FIFO is not opened
+    assert pages == {"p": [(0, rows[0]["text"])], "q": [(0, "Kim met Xi.")]}  # only the records' own lines

@@ -70,6 +70,8 @@ def test_suggest_command_writes_a_todo_file_that_becomes_valid_labels(tmp_path):
     assert len(rows) == 6 and [r["rank"] for r in rows] == list(range(1, 7))
     assert {r["doc_id"] for r in rows} == {"003_254259dacc8f1105", "000_dd709c047df80243"}  # both pages
     assert all(r["file"].endswith(".txt") and 0 <= r["score"] <= 1 for r in rows)
+    # Paths relative to the to-do file's folder: no absolute path of this machine travels with it.
+    assert all(not r["file"].startswith("/") and (tmp_path / r["file"]).resolve().is_file() for r in rows)
     # The analyst's answers replace the guesses: the records then read as labels.
     labels = tmp_path / "labels.jsonl"
     with labels.open("w") as f:

@@ -26,7 +26,13 @@ from nkdiplomacy.files import read_utf8
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import event_type_names, event_types
 from nkdiplomacy.serving.suggest import EXTRA_FIELDS
-from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, iter_articles, read_article
+from nkdiplomacy.text.articles import (
+    ARTICLE_SUFFIXES,
+    DEFAULT_MAX_BYTES,
+    InputError,
+    iter_articles,
+    read_article,
+)
 from nkdiplomacy.text.segment import segment
 
 
@@ -67,8 +73,13 @@ class Item:
 
 
 def _page_from_file(file: str, doc_id: str) -> list[tuple[int, str]] | None:
+    """The page a to-do record names, if it is a regular article file (``.txt``, ``.html``); never
+    any other file a crafted record points at (``/etc/passwd``), nor a FIFO that would block."""
+    path = Path(file)
+    if path.suffix.lower() not in ARTICLE_SUFFIXES or not path.is_file():
+        return None
     try:
-        article = read_article(Path(file))
+        article = read_article(path)
     except InputError:
         return None
     return [(s.seg_id, s.text) for s in segment(article.text, doc_id)]

@@ -185,6 +185,7 @@ def suggest(
     target = (
         None if output is None else resolve_output(output, [p for p in expand(paths) if isinstance(p, Path)])
     )
+    base = os.getcwd() if output is None else str(Path(output).absolute().parent)
 
     labeled = {(r.doc_id, r.seg_id) for r in read_annotations(list(exclude))} if exclude else set()
     clf = load(model)
@@ -204,7 +205,9 @@ def suggest(
             continue
         seen.add(article.doc_id)
         preds = clf.classify_article(article.text, doc_id=article.doc_id)
-        file = None if article.source == "<stdin>" else os.path.abspath(article.source)
+        # Relative to the to-do file's folder (annotate reads it from there), so that a shared to-do
+        # file carries no absolute path of this machine.
+        file = None if article.source == "<stdin>" else os.path.relpath(os.path.abspath(article.source), base)
         group = "" if file is None else page_group(article.source)
         candidates += [
             c for c in candidates_from_predictions(preds, group, file) if (c.doc_id, c.seg_id) not in labeled
