@@ -1,0 +1,189 @@
+"""Write the pages whose figures come from ``benchmarks/results/*.json``, so no figure is pasted.
+
+    python benchmarks/docs.py          # rewrite docs/benchmarks.md and the README's generated block
+    python benchmarks/docs.py --check  # exit 1 when a page disagrees with its results (the test runs this)
+
+- ``docs/benchmarks.md``: every benchmark, rendered from its results file by the renderer of the
+  script that measured it (grouped cross-validation under each view, with per-fold, per-genre and
+  per-type tables and reliability; active learning; Spark throughput; the first protocol).
+- ``README.md``, between ``<!-- generated: shipped model -->`` and ``<!-- end generated -->``: the
+  shipped default's figures under each cross-validation view, from the rows that name it.
+- ``docs/cli.md``: the example of ``predict --format text``, run with the shipped model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PAGE = ROOT / "docs" / "benchmarks.md"
+README = ROOT / "README.md"
+# The shipped default's row in the grouped-CV results (configs/stacked.yaml as it is).
+DEFAULT_ROW = "stacked (encoder + tfidf names masked) + lone views"
+BEGIN, END = "<!-- generated: shipped model (python benchmarks/docs.py) -->", "<!-- end generated -->"
+CLI_PAGE = ROOT / "docs" / "cli.md"
+EXAMPLE_BEGIN = "  <!-- generated: text example (python benchmarks/docs.py) -->"
+EXAMPLE_ARTICLE = ROOT / "data" / "raw" / "003_254259dacc8f1105.txt"
+VIEWS = {
+    "source": "whole sources (outlets, KCNA, seed pages) held out: the main figure",
+    "genre": "whole genres held out (news, KCNA, official, think tank, Asian outlet)",
+    "story": "KCNA split by story, the other sources whole",
+}
+
+
+def _load(name: str) -> dict | None:
+    path = RESULTS / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _demote(markdown: str, levels: int = 1) -> str:
+    """Headings one level down, so that a script's own page nests under a section here."""
+    return re.sub(r"^(#+) ", lambda m: "#" * (len(m[1]) + levels) + " ", markdown, flags=re.MULTILINE)
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def benchmarks_page() -> str:
+    """docs/benchmarks.md, rendered from the results files."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import active_learning
+    import grouped_cv
+    import report
+
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `python benchmarks/docs.py` from `benchmarks/results/*.json` (a test fails when this page",
+        "and its results disagree). Each row says what it measured: the recipe and overrides, the corpus (real",
+        "pages), the machine and date; rows measured on earlier corpora or models are kept, marked as such.",
+        "",
+    ]
+    for scheme, what in VIEWS.items():
+        results = _load(f"grouped_cv_{scheme}.json")
+        if results:
+            out += [
+                f"## Cross-validation: {what}",
+                "",
+                _demote(grouped_cv.markdown(results, scheme), 2).strip(),
+                "",
+            ]
+    learning = _load("active_learning.json")
+    if learning:
+        meta = learning["meta"]
+        out += ["## Active learning: suggested against random labels", ""]
+        out += [active_learning.render_md(meta, learning["rows"], meta["sizes"]).strip(), ""]
+    spark = _load("spark_throughput.json")
+    if spark:
+        s, one = spark["spark"], spark["single_process"]
+        out += [
+            "## Spark batch throughput",
+            "",
+            f"`python benchmarks/spark_throughput.py`, {spark['when']}, model `{spark['model']}` (the default of",
+            f"that date), {spark['articles']} articles, {spark['machine']['cores']} cores ({spark['machine']['cpu']}),",
+            f"load average {spark['machine']['load_average_1min']}.",
+            "",
+            "| Run | Segments | Seconds | Segments/s |",
+            "|---|---:|---:|---:|",
+            f"| single process | {one['segments']:,} | {one['seconds']:.1f} | {one['segments_per_second']:.1f} |",
+            f"| Spark {spark['master']} | {s['segments']:,} | {s['seconds']:.1f} | {s['segments_per_second']:.1f} |",
+            "",
+        ]
+    first = _load("latest.json")
+    if first:
+        out += ["## The first protocol (seed pages, leave one article out; an older default)", ""]
+        out += [_demote(report.markdown(first), 1).strip(), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def model_block() -> str:
+    """The README's table of the shipped default, from the rows that name it."""
+    lines = [
+        BEGIN,
+        "| Cross-validation view | Real pages | Rel. P | Rel. R | Rel. F1 | Event macro-F1 | Lone rel. F1 | Worst group (rel. F1) |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    dates = []
+    for scheme, what in VIEWS.items():
+        row = (_load(f"grouped_cv_{scheme}.json") or {"rows": {}})["rows"].get(DEFAULT_ROW)
+        if row is None:
+            lines.append(f"| {what} | not measured yet | | | | | | |")
+            continue
+        m = row["metrics"]
+        worst = min(row["per_fold"], key=lambda f: f["relevance_f1"])
+        pages = row.get("corpus", {}).get("real_pages", 355)
+        lines.append(
+            f"| {what} | {pages} | {_fmt(m['relevance_precision'])} | {_fmt(m['relevance_recall'])} "
+            f"| {_fmt(m['relevance_f1'])} | {_fmt(m.get('event_macro_f1'))} | {_fmt(m.get('lone_relevance_f1'))} "
+            f"| {worst['fold']} ({_fmt(worst['relevance_f1'])}) |"
+        )
+        dates.append(
+            f"{scheme} {row.get('date', '?')[:10]}" + (f" at {row['commit']}" if row.get("commit") else "")
+        )
+    lines += [
+        "",
+        f"Recipe `configs/stacked.yaml` as shipped (row `{DEFAULT_ROW}` of `benchmarks/results/grouped_cv_*.json`;"
+        + f" measured {', '.join(dates) or 'never'}). Per source, genre and type: [docs/benchmarks.md](docs/benchmarks.md).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, block: str) -> str:
+    start = text.index(begin)
+    end = text.index(END, start) + len(END)
+    return text[:start] + block + text[end:]
+
+
+def readme_text() -> str:
+    return _replace_block(README.read_text(), BEGIN, model_block())
+
+
+def text_example() -> str:
+    """The first three paragraphs of ``predict --format text`` on a bundled page, by the shipped model."""
+    import io
+
+    import nkdiplomacy
+    from nkdiplomacy.serving.render import TextWriter
+    from nkdiplomacy.serving.results import article_results
+    from nkdiplomacy.text.articles import iter_articles
+
+    stream = io.StringIO()
+    rel = str(EXAMPLE_ARTICLE.relative_to(ROOT))
+    for result in article_results(nkdiplomacy.load(), iter_articles([rel]), only_relevant=False):
+        TextWriter(stream).write(result)
+    paragraphs = [p for p in stream.getvalue().split("\n\n") if p][:3]
+    body = "\n".join(("  " + line).rstrip() for line in "\n\n".join(paragraphs).split("\n")).lstrip()
+    return f"{EXAMPLE_BEGIN}\n  ```text\n  {body}\n  ```\n  {END}"
+
+
+def cli_text() -> str:
+    return _replace_block(CLI_PAGE.read_text(), EXAMPLE_BEGIN, text_example())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
+    args = ap.parse_args(argv)
+    pages = {PAGE: benchmarks_page(), README: readme_text(), CLI_PAGE: cli_text()}
+    stale = [p for p, text in pages.items() if not p.exists() or p.read_text() != text]
+    if args.check:
+        for path in stale:
+            print(
+                f"{path.relative_to(ROOT)}: out of date with benchmarks/results; run python benchmarks/docs.py"
+            )
+        return 1 if stale else 0
+    for path, text in pages.items():
+        path.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
