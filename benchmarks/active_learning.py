@@ -6,7 +6,7 @@ the seed pages, KCNA, five groups of whole outlets) is held out in turn. Its pag
 (seeded) into a **pool** half and a **test** half. A tfidf model (``configs/tfidf.yaml``'s
 parameters and data weighting; synthetic pages train) is trained on the other sources, then
 
-- **+N suggested**: N pool segments picked by :func:`nkdiplomacy.serving.suggest.pick` from the
+- **+N suggested**: N pool segments picked by :func:`nkdiplomacy.labeling.suggest.pick` from the
   model's scores (the pool pages read in their page, as `suggest` reads them), in rounds of
   ``--step`` segments: label a round, retrain, suggest the next round from the new model;
 - **+N random**: N pool segments drawn at random (``--repeats`` draws, nested: the first N1 of a
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nkdiplomacy.corpus.splits import _outlet, grouped_folds
-from nkdiplomacy.serving.suggest import Candidate, pick
+from nkdiplomacy.labeling.suggest import Candidate, pick
 from nkdiplomacy.text.context import record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model, load_training_records
 from nkdiplomacy.trainer.metrics import evaluate_scores

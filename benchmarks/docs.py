@@ -151,8 +151,8 @@ def text_example() -> str:
     import io
 
     import nkdiplomacy
-    from nkdiplomacy.serving.render import TextWriter
-    from nkdiplomacy.serving.results import article_results
+    from nkdiplomacy.cli.render import TextWriter
+    from nkdiplomacy.cli.results import article_results
     from nkdiplomacy.text.articles import iter_articles
 
     stream = io.StringIO()

@@ -319,7 +319,7 @@ def test_an_answer_after_the_labels_file_was_replaced_is_refused_not_lost(tmp_pa
 
 
 def test_a_todo_record_cannot_make_the_page_show_another_file_or_hang_on_a_fifo(tmp_path):
-    from nkdiplomacy.annotate.session import read_todo
+    from nkdiplomacy.labeling.annotate.session import read_todo
 
     secret = tmp_path / "secret"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")

@@ -15,8 +15,8 @@ import time
 import pytest
 from conftest import RAW, REPO, SEED, local_env, run_cli
 
+from nkdiplomacy.cli.render import csv_columns
 from nkdiplomacy.estimators.persist import MANIFEST, WRAPPED_MODEL
-from nkdiplomacy.serving.render import csv_columns
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
 REAL = REPO / "data" / "annotations" / "real"
@@ -43,7 +43,8 @@ def assert_one_line_error(result, *names):
 def test_help_lists_the_commands():
     result = run_cli("--help")
     assert result.returncode == 0
-    assert all(cmd in result.stdout.decode() for cmd in ("segment", "predict", "evaluate", "train", "batch"))
+    commands = ("segment", "predict", "evaluate", "train", "batch", "suggest", "annotate")
+    assert all(f"    {cmd} " in result.stdout.decode() for cmd in commands), result.stdout.decode()
 
 
 def test_predict_prints_a_table_by_default():

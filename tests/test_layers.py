@@ -1,4 +1,4 @@
-"""The package's imports point one way: cli -> trainer -> serving -> estimators -> text/corpus -> schema.
+"""The package's imports point one way: cli -> trainer/labeling -> serving -> estimators -> text/corpus -> schema.
 
 Every ``import`` of a ``nkdiplomacy`` module, at the top of a file or inside a function, is read
 from the source with :mod:`ast`; a module may import its own subpackage and any lower layer, never
@@ -28,7 +28,7 @@ LAYERS = {
     "estimators": 2,
     "serving": 3,
     "trainer": 4,
-    "annotate": 4,
+    "labeling": 4,
     "cli": 5,
     "__init__": 5,
 }

@@ -7,8 +7,8 @@ import json
 from conftest import RAW, run_cli
 
 from nkdiplomacy.corpus.annotations import read_annotations
+from nkdiplomacy.labeling.suggest import EXTRA_FIELDS, Candidate, pick, todo_record, utilities
 from nkdiplomacy.schema import event_type_names
-from nkdiplomacy.serving.suggest import EXTRA_FIELDS, Candidate, pick, todo_record, utilities
 
 N_TYPES = len(event_type_names())
 SURE = (0.94, *[0.01] * (N_TYPES - 1))  # one clear event type

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
+from sklearn.metrics import f1_score
 
 from nkdiplomacy.trainer.crossval import cross_validate, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records, training_weights
@@ -149,13 +150,14 @@ def test_the_pieces_run_without_tracking_and_match_the_tracked_run(local_store):
     assert model.n_train_ == len(records)
 
 
-def test_encoder_auto_precision_compares_fp32_and_int8(local_store, client):
+def test_choose_variant_cross_validates_fp32_and_int8_and_keeps_what_the_rule_picks(local_store, client):
+    from nkdiplomacy.trainer.crossval import VARIANT_METRICS, pick_variant
+
     overrides = {**TINY, "max_folds": 1, "mlflow.register": False, "model.max_length": 64}
     result = train_recipe(load_config(REPO / "configs" / "encoder.yaml", overrides))
     run = client.get_run(result.run_id)
-    assert {"cv_fp32_event_macro_f1", "cv_int8_event_macro_f1"} <= set(run.data.metrics)
-    assert run.data.params["chosen_precision"] in ("fp32", "int8")
-    assert result.params["precision"] == run.data.params["chosen_precision"]
+    logged = {v: {k: run.data.metrics[f"cv_{v}_{k}"] for k in VARIANT_METRICS} for v in ("fp32", "int8")}
+    assert run.data.params["chosen_precision"] == pick_variant(logged) == result.params["precision"]
 
 
 @pytest.mark.parametrize("n_real, n_syn", [(100, 0), (100, 50), (100, 100), (80, 2000), (1, 10000)])
@@ -255,7 +257,9 @@ def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, r
         held = set(part["outlet"])
         assert not held & set(predictions.loc[predictions["fold"] != part["fold"].iloc[0], "outlet"])
     assert set(predictions["view"]) == {"page", "lone"}
-    assert 0.0 <= metrics["relevance_f1"] <= 1.0 and 0.0 <= metrics["lone_relevance_f1"] <= 1.0
+    page = predictions[predictions["view"] == "page"]
+    assert metrics["n_segments"] == len(page) == len(predictions) / 2
+    assert metrics["relevance_f1"] == pytest.approx(f1_score(page["gold_relevant"], page["pred_relevant"]))
     table = per_group_metrics(predictions[predictions["view"] == "page"], 0.5)
     assert list(table["fold"]) == ["kcna", "outlets-1", "outlets-2"]
 

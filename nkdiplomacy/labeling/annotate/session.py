@@ -1,6 +1,6 @@
 """What ``nkdiplomacy annotate`` works on: the segments to label, their pages, and the labels file.
 
-No web framework here: :mod:`nkdiplomacy.annotate.app` serves a :class:`Session`.
+No web framework here: :mod:`nkdiplomacy.labeling.annotate.app` serves a :class:`Session`.
 
 - **Items** come from to-do files (``nkdiplomacy suggest``'s JSON Lines: the guide's records with
   the model's guess, plus extra fields) or from article files and folders (every segment, no guess).
@@ -23,9 +23,9 @@ from pathlib import Path
 
 from nkdiplomacy.corpus.annotations import PROVENANCE, DataError, parse_record, read_annotations
 from nkdiplomacy.files import read_utf8
+from nkdiplomacy.labeling.suggest import EXTRA_FIELDS
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import event_type_names, event_types
-from nkdiplomacy.serving.suggest import EXTRA_FIELDS
 from nkdiplomacy.text.articles import (
     ARTICLE_SUFFIXES,
     DEFAULT_MAX_BYTES,

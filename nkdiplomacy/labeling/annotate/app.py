@@ -24,13 +24,15 @@ require("annotate", "flask", what="nkdiplomacy annotate")
 from flask import Flask, Response, abort, jsonify, request
 from werkzeug.serving import make_server
 
-from nkdiplomacy.annotate.session import AnnotateError, Session
+from nkdiplomacy.labeling.annotate.session import AnnotateError, Session
 
 _STATIC = ("app.js", "app.css")
 
 
 def _static(name: str) -> str:
-    return resources.files("nkdiplomacy.annotate").joinpath("static", name).read_text(encoding="utf-8")
+    return (
+        resources.files("nkdiplomacy.labeling.annotate").joinpath("static", name).read_text(encoding="utf-8")
+    )
 
 
 def create_app(session: Session, token: str | None = None) -> Flask:

@@ -1,4 +1,5 @@
-"""The ``nkdiplomacy`` command: segment, predict, evaluate, train, batch; and the spark-submit entry.
+"""The ``nkdiplomacy`` command: segment, predict, evaluate, train, batch, suggest, annotate; and the
+spark-submit entry.
 
 Thin: argparse, a call into the layers below, errors as one line. Only the standard library and
 the package's light modules (article reading, output formats) are imported here; each command
@@ -88,9 +89,9 @@ def _load_classifier(model: str | None, threshold: float | None):
 def cmd_predict(args) -> int:
     from pathlib import Path
 
-    from nkdiplomacy.serving.output import Output
-    from nkdiplomacy.serving.render import WRITERS, progress
-    from nkdiplomacy.serving.results import article_results
+    from nkdiplomacy.cli.output import Output
+    from nkdiplomacy.cli.render import WRITERS, progress
+    from nkdiplomacy.cli.results import article_results
     from nkdiplomacy.text.articles import InputError, expand, iter_articles
 
     _check_threshold(args.threshold)
@@ -137,7 +138,7 @@ def cmd_evaluate(args) -> int:
         }
         print(json.dumps(metrics, indent=2, allow_nan=False))
     else:
-        from nkdiplomacy.serving.render import metrics_table
+        from nkdiplomacy.cli.render import metrics_table
 
         metrics_table(result.metrics, title=f"{args.model or result.folder} on {', '.join(args.files)}")
     return 0
@@ -228,8 +229,8 @@ def spark_submit_main(argv: list[str] | None = None, prog: str = "spark_batch.py
 # -- suggest, annotate (the labeling loop) -------------------------------------
 def cmd_suggest(args) -> int:
     from nkdiplomacy.corpus.annotations import DataError
+    from nkdiplomacy.labeling.suggest import suggest
     from nkdiplomacy.serving.locate import ModelLoadError
-    from nkdiplomacy.serving.suggest import suggest
 
     if args.n < 1:
         raise CliError(f"--n: must be at least 1, got {args.n}")
@@ -243,7 +244,7 @@ def cmd_suggest(args) -> int:
 
 
 def cmd_annotate(args) -> int:
-    from nkdiplomacy.annotate.session import AnnotateError, LabelsFile, Session, read_inputs
+    from nkdiplomacy.labeling.annotate.session import AnnotateError, LabelsFile, Session, read_inputs
 
     try:
         items, pages = read_inputs(args.inputs, args.max_bytes)
@@ -251,7 +252,7 @@ def cmd_annotate(args) -> int:
     except AnnotateError as exc:
         raise CliError(str(exc)) from None
     try:
-        from nkdiplomacy.annotate.app import serve
+        from nkdiplomacy.labeling.annotate.app import serve
 
         serve(Session(items, pages, output), args.port)
     except AnnotateError as exc:
@@ -285,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from nkdiplomacy.serving.render import FORMATS
+    from nkdiplomacy.cli.render import FORMATS
     from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES
 
     max_bytes = {
@@ -363,7 +364,3 @@ def _run(parser: argparse.ArgumentParser, argv: list[str] | None, prog: str) -> 
 
 def main(argv: list[str] | None = None) -> int:
     return _run(build_parser(), argv, PROG)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
