@@ -31,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 # The encoder rows fix the precision rather than choose it.
 ENC = {"choose_variant": False, "model.precision": "int8"}
@@ -90,10 +91,17 @@ def run_row(name: str, scheme: str, save_model: Path | None = None) -> dict:
         result = train_recipe(cfg, config_path=ROOT / "configs" / recipe, save_to=save_model)
         params, predictions = result.params, result.predictions
         metrics = {k.removeprefix("cv_"): v for k, v in result.metrics.items() if k != "cv_seconds"}
+    from report import machine_info
+
+    from nkdiplomacy.trainer.metrics import training_data_summary
+
     page = predictions[predictions["view"] == "page"]
     real = [r for r in records if r.origin != "synthetic"]
     threshold = params.get("threshold", DEFAULT_THRESHOLD)
     return {
+        # What the row measured: the commit of the code and the digest of the data it read.
+        "commit": machine_info()["git_commit"],
+        "data_digest": training_data_summary(records)["digest"],
         "row": name,
         "recipe": f"configs/{recipe}",
         "overrides": overrides,
