@@ -75,6 +75,10 @@ def benchmarks_page() -> str:
                 _demote(grouped_cv.markdown(results, scheme), 2).strip(),
                 "",
             ]
+    speed = _load("speed.json")
+    if speed:
+        out += ["## Speed, article by article (`python benchmarks/speed.py --label NAME`)", ""]
+        out += _speed_table(speed["rows"]) + [""]
     learning = _load("active_learning.json")
     if learning:
         meta = learning["meta"]
@@ -103,6 +107,22 @@ def benchmarks_page() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _speed_table(rows: dict) -> list[str]:
+    lines = [
+        "| Model | Pages | Segments | Words/s | Segments/s | Load (s) | Peak RSS (MB) | Cold predict / import sklearn | Measured |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for label, r in rows.items():
+        cold = r.get("cold_predict_seconds")
+        ratio = f"{cold / r['import_sklearn_seconds']:.2f}x" if cold else "n/a"
+        lines.append(
+            f"| {label} (`{r['model']}`, data `{(r.get('training_data_digest') or '?')[:12]}`) | {r['pages']:,} "
+            f"| {r['segments']:,} | {r['words_per_second']:,} | {r['segments_per_second']:.1f} | {r['load_seconds']:.2f} "
+            f"| {r['peak_rss_mb']:,} | {ratio} | {r['date'][:10]}, {r['commit']}, {r['machine']}, load {r['load_average']} |"
+        )
+    return lines
+
+
 def model_block() -> str:
     """The README's table of the shipped default, from the rows that name it."""
     lines = [
@@ -127,6 +147,14 @@ def model_block() -> str:
         dates.append(
             f"{scheme} {row.get('date', '?')[:10]}" + (f" at {row['commit']}" if row.get("commit") else "")
         )
+    speed = (_load("speed.json") or {"rows": {}})["rows"].get("default")
+    if speed:
+        lines += [
+            "",
+            "Speed, article by article on the bundled real pages:",
+            "",
+            *_speed_table({"default": speed}),
+        ]
     lines += [
         "",
         f"Recipe `configs/stacked.yaml` as shipped (row `{DEFAULT_ROW}` of `benchmarks/results/grouped_cv_*.json`;"

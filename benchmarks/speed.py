@@ -7,9 +7,12 @@ Loads the model once, classifies every ``.txt`` page under the folders (default:
 pages, ``data/raw/real``; with ``--abp-mirror``, a seeded draw of Article-Bias-Prediction pages of
 any subject that are not in the corpus, written to a temporary folder) with
 ``Classifier.classify_article``, and prints segments per second over
-all and over distinct segments, the load time and the peak resident memory (VmHWM) of this process;
-then the cold start of ``nkdiplomacy predict`` on one article against ``python -c "import sklearn"``
-(medians, same run). Writes nothing.
+all and over distinct segments, words per second, the load time and the peak resident memory (VmHWM)
+of this process; then the cold start of ``nkdiplomacy predict`` on one article against
+``python -c "import sklearn"`` (medians, same run). Each model measured is a row of
+``benchmarks/results/speed.json`` (``--label`` names it, e.g. ``default`` or ``previous default``), with
+the model's training-data digest, the commit and the machine: rerun it for every model to compare, in
+one session, on an idle machine.
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--pages", type=int, default=480, help="pages to draw with --abp-mirror")
     ap.add_argument("--cli-runs", type=int, default=5)
+    ap.add_argument("--label", default="default", help="the row's name in benchmarks/results/speed.json")
     args = ap.parse_args(argv)
     if args.abp_mirror:
         import tempfile
@@ -92,16 +96,31 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     clf = nkdiplomacy.load(args.model)
     load = time.perf_counter() - start
-    texts, n = set(), 0
+    texts, n, words = set(), 0, 0
     start = time.perf_counter()
     for page in pages:
         preds = clf.classify_article(page.read_text(encoding="utf-8"), doc_id=page.stem)
         n += len(preds)
+        words += sum(len(p.text.split()) for p in preds)
         texts.update(p.text for p in preds)
     wall = time.perf_counter() - start
-    print(f"model {args.model}; {len(pages)} pages, {n} segments ({len(texts)} distinct)")
+    row = {
+        "model": args.model,
+        "training_data_digest": _training_digest(args.model),
+        "pages": len(pages),
+        "segments": n,
+        "distinct_segments": len(texts),
+        "words": words,
+        "load_seconds": round(load, 3),
+        "predict_seconds": round(wall, 2),
+        "segments_per_second": round(n / wall, 1),
+        "words_per_second": round(words / wall),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+    print(f"model {args.model}; {len(pages)} pages, {n} segments ({len(texts)} distinct), {words} words")
     print(
-        f"load {load:.2f} s; predict {wall:.1f} s: {n / wall:.0f} segments/s; peak RSS {peak_rss_mb():.0f} MB"
+        f"load {load:.2f} s; predict {wall:.1f} s: {n / wall:.0f} segments/s, {words / wall:.0f} words/s; "
+        f"peak RSS {row['peak_rss_mb']} MB"
     )
     if args.cli_runs:
         exe = Path(sys.executable).parent / "nkdiplomacy"
@@ -109,9 +128,41 @@ def main(argv: list[str] | None = None) -> int:
         cold = median_seconds(
             [str(exe), "predict", str(ARTICLE), "--model", args.model, "--format", "jsonl"], args.cli_runs
         )
+        row.update(import_sklearn_seconds=round(base, 3), cold_predict_seconds=round(cold, 3))
         print(f"import sklearn {base:.2f} s; cold `nkdiplomacy predict` {cold:.2f} s ({cold / base:.2f}x)")
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()[0]:.2f}")
+    _record(args.label, row)
     return 0
+
+
+def _training_digest(model: str) -> str | None:
+    import json
+
+    from nkdiplomacy.serving.locate import resolve_model
+
+    manifest = json.loads((resolve_model(model) / "manifest.json").read_text())
+    return manifest.get("training_data", {}).get("digest")
+
+
+def _record(label: str, row: dict) -> None:
+    """Add the row to benchmarks/results/speed.json (rows of other labels kept)."""
+    import datetime as dt
+    import json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from report import machine_info
+
+    out = ROOT / "benchmarks" / "results" / "speed.json"
+    results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
+    info = machine_info()
+    row.update(
+        date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        commit=info["git_commit"],
+        machine=f"{info['cpu']}, {info['usable_cores']} cores",
+        load_average=round(os.getloadavg()[0], 2),
+    )
+    results["rows"][label] = row
+    out.write_text(json.dumps(results, indent=1) + "\n")
 
 
 if __name__ == "__main__":
