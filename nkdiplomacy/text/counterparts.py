@@ -1,0 +1,99 @@
+"""North Korea's counterparts in a passage: a curated gazetteer and the page around the line.
+
+Each on-topic line gets the codes (ISO 3166 alpha-3 for states, short codes for organisations) of the
+states and organisations it names, by any name the gazetteer (``nkdiplomacy/counterparts.yaml``) lists:
+the state, demonyms, capital and seat of government, institutions, leaders. A line that names none but
+refers to its page's counterpart ("the two sides", "the delegation", "both countries") takes the code
+the page names most often (ties broken by the title's). North Korea itself is never a code. Off-topic
+lines have none. See ``data/LABELING.md`` (section 5) for what counts.
+
+Why rules and not a model: the labels follow from names and page references almost everywhere, the
+gazetteer is small and readable, and it needs no training data; ``benchmarks/counterparts.py`` measures
+it against a plain dictionary of country names on the labeled pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+
+# Geography that carries a state's name without presenting it as a party.
+_GEOGRAPHY = re.compile(r"\b(?:Sea of Japan|East China Sea|South China Sea)\b", re.IGNORECASE)
+# Phrases by which a line refers to the counterpart its page is about.
+_PAGE_REFERENCE = re.compile(
+    r"\b(?:the two sides|both sides|the two countries|both countries|the two parties|the two nations|"
+    r"the two leaders|both leaders|the (?:visiting |foreign )?delegation|the guests?|the envoy|"
+    r"the counterpart|bilateral|the (?:two )?heads of state)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, tuple[str, ...]]:
+    """Each code and the names that point to it, from the package's ``counterparts.yaml``."""
+    import yaml
+
+    raw = yaml.safe_load(resources.files("nkdiplomacy").joinpath("counterparts.yaml").read_text("utf-8"))
+    return {code: tuple(names) for code, names in raw.items()}
+
+
+def _pattern(names: dict[str, str], flags: int) -> re.Pattern | None:
+    if not names:
+        return None
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.])(?:{alternatives})(?!\w)", flags)
+
+
+class CounterpartFinder:
+    """Codes named in a text, and codes of each line of a page (see the module docstring)."""
+
+    def __init__(self, names: dict[str, Sequence[str]] | None = None, use_page: bool = True):
+        names = gazetteer() if names is None else names
+        exact, folded = {}, {}
+        for code, forms in names.items():
+            for form in forms:
+                # One all-capitals word (US, UN, ROK) is an acronym: its case matters ("us", "un").
+                if re.fullmatch(r"[A-Z][A-Z.]*", form):
+                    exact[form] = code
+                else:
+                    folded[form.lower()] = code
+        self._exact, self._folded = exact, folded
+        self._exact_re = _pattern(exact, 0)
+        self._folded_re = _pattern(folded, re.IGNORECASE)
+        self.use_page = use_page
+
+    def in_text(self, text: str) -> set[str]:
+        """The codes whose names appear in ``text``."""
+        found = set()
+        text = _GEOGRAPHY.sub(" ", text)
+        if self._exact_re:
+            found |= {self._exact[m.group()] for m in self._exact_re.finditer(text)}
+        if self._folded_re:
+            found |= {self._folded[m.group().lower()] for m in self._folded_re.finditer(text)}
+        return found
+
+    def for_page(self, texts: Sequence[str], relevant: Sequence[bool]) -> list[tuple[str, ...]]:
+        """Sorted codes for each line of a page (``()`` for off-topic lines)."""
+        named = [self.in_text(t) for t in texts]
+        counts = Counter(c for codes, on in zip(named, relevant) for c in codes if on)
+        title = named[0] if named else set()
+        main = max(counts, key=lambda c: (counts[c], c in title, c), default=None)
+        out = []
+        for text, codes, on in zip(texts, named, relevant):
+            if not on:
+                out.append(())
+                continue
+            if not codes and self.use_page and main and _PAGE_REFERENCE.search(text):
+                codes = {main}
+            out.append(tuple(sorted(codes)))
+        return out
+
+
+def plain_dictionary() -> CounterpartFinder:
+    """The baseline: each state or organisation by its own name only (the first of its names in the
+    gazetteer, and its short form where that is its code: ``UN``, ``EU``), no page context."""
+    names = {code: [forms[0], *([code] if code in forms else [])] for code, forms in gazetteer().items()}
+    return CounterpartFinder(names, use_page=False)
