@@ -79,6 +79,9 @@ def benchmarks_page() -> str:
     if speed:
         out += ["## Speed, article by article (`python benchmarks/speed.py --label NAME`)", ""]
         out += _speed_table(speed["rows"]) + [""]
+    counterparts = _load("counterparts.json")
+    if counterparts:
+        out += _counterparts_section(counterparts)
     learning = _load("active_learning.json")
     if learning:
         meta = learning["meta"]
@@ -105,6 +108,51 @@ def benchmarks_page() -> str:
         out += ["## The first protocol (seed pages, leave one article out; an older default)", ""]
         out += [_demote(report.markdown(first), 1).strip(), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _counterparts_section(results: dict) -> list[str]:
+    methods = results["methods"]
+    out = [
+        "## Counterparts: with whom (`python benchmarks/counterparts.py`)",
+        "",
+        f"{results['date'][:10]}, commit {results['commit']}; gold on-topic segments with counterparts of "
+        + ", ".join(f"`{f}`" for f in results["files"])
+        + " (given the gold relevance). Nothing is fitted, so every page is held out.",
+        "",
+        "| Method | Segments | Micro-P | Micro-R | Micro-F1 | Exact set |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, m in methods.items():
+        p = m["pooled"]
+        out.append(
+            f"| {name} | {p['segments']:,} | {_fmt(p['micro_precision'])} | {_fmt(p['micro_recall'])} "
+            f"| {_fmt(p['micro_f1'])} | {_fmt(p['exact_set_accuracy'])} |"
+        )
+    names = list(methods)
+    sources = sorted(methods[names[0]]["per_source"])
+    out += [
+        "",
+        "Micro-F1 per source:",
+        "",
+        "| Source | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for src in sources:
+        cells = " | ".join(_fmt(methods[n]["per_source"][src]["micro_f1"]) for n in names)
+        out.append(f"| {src} ({methods[names[0]]['per_source'][src]['segments']:,}) | {cells} |")
+    codes = list(methods[names[0]]["pooled"]["per_code"])[:15]
+    out += [
+        "",
+        "F1 per code (the 15 most frequent in the gold):",
+        "",
+        "| Code | Gold | " + " | ".join(names) + " |",
+    ]
+    out += ["|---|---:|" + "---:|" * len(names)]
+    for code in codes:
+        gold = methods[names[0]]["pooled"]["per_code"][code]["gold"]
+        cells = " | ".join(_fmt(methods[n]["pooled"]["per_code"].get(code, {}).get("f1")) for n in names)
+        out.append(f"| {code} | {gold:,} | {cells} |")
+    return out + [""]
 
 
 def _speed_table(rows: dict) -> list[str]:
