@@ -111,6 +111,7 @@ def current_seg(driver) -> str:
     return driver.find_element("tag name", "body").get_attribute("data-current")
 
 
+@pytest.mark.slow  # a real browser
 def test_label_with_the_keyboard_undo_reload_and_resume_after_a_crash(tmp_path, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -274,6 +275,7 @@ def test_malformed_todo_unwritable_output_and_port_in_use_are_one_line_errors(tm
     assert not out.exists()  # a failed start leaves no empty labels file behind
 
 
+@pytest.mark.slow  # a real browser
 def test_articles_can_be_annotated_directly_and_the_cli_does_not_load_flask_for_help(tmp_path, browser):
     out = tmp_path / "labels.jsonl"
     server = Server(str(ARTICLE), "--output", str(out))

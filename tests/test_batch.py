@@ -19,6 +19,8 @@ from nkdiplomacy.schema import OFF_TOPIC, event_score_column, event_type_names
 from nkdiplomacy.serving.batch import BatchError, run_batch, spark_session
 from nkdiplomacy.text.articles import read_article
 
+pytestmark = pytest.mark.slow  # Spark
+
 N_GENERATED = 300
 TOL = 1e-6
 

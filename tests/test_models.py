@@ -32,7 +32,11 @@ def tiny_data():
     return inputs, labels
 
 
-@pytest.fixture(scope="module", params=sorted(TINY))
+# Fine-tuning a transformer, even tiny, takes minutes: that family runs in the slow tier.
+FAMILY_PARAMS = [pytest.param(f, marks=pytest.mark.slow) if f == "finetune" else f for f in sorted(TINY)]
+
+
+@pytest.fixture(scope="module", params=FAMILY_PARAMS)
 def fitted(request, tiny_data):
     inputs, labels = tiny_data
     model = make_estimator(request.param, seed=3, **TINY[request.param])
@@ -131,6 +135,7 @@ def test_model_saved_with_other_event_types_is_refused(tiny_data, tmp_path):
         load_estimator(folder)
 
 
+@pytest.mark.slow  # transformer training and export
 def test_contrastive_tuning_changes_the_encoder_and_survives_save_load(tiny_data, tmp_path):
     inputs, labels = tiny_data
     params = {"precision": "int8", "max_length": 32, "use_context": False}

@@ -11,6 +11,8 @@ from nkdiplomacy.estimators.static_encoder import StaticEncoder, zipf_weights
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.text.context import record_inputs
 
+pytestmark = pytest.mark.slow  # distils MiniLM's token vectors (transformer export)
+
 
 @pytest.fixture(scope="module")
 def static_dir():

@@ -150,6 +150,7 @@ def test_the_pieces_run_without_tracking_and_match_the_tracked_run(local_store):
     assert model.n_train_ == len(records)
 
 
+@pytest.mark.slow  # exports MiniLM twice (fp32 and int8)
 def test_choose_variant_cross_validates_fp32_and_int8_and_keeps_what_the_rule_picks(local_store, client):
     from nkdiplomacy.trainer.crossval import VARIANT_METRICS, pick_variant
 
@@ -239,8 +240,10 @@ def real_sliver(tmp_path_factory):
     "recipe, extra",
     [
         ("tfidf.yaml", {}),
-        ("stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}),
-        ("stacked_static.yaml", {}),
+        pytest.param(
+            "stacked.yaml", {"model.base_family": "tfidf", "model.base_params": {}}, marks=pytest.mark.slow
+        ),
+        pytest.param("stacked_static.yaml", {}, marks=pytest.mark.slow),
     ],
 )
 def test_shipped_recipes_cross_validate_whole_sources_on_a_sliver(real_sliver, recipe, extra):
