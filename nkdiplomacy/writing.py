@@ -30,7 +30,8 @@ def resolve_output(path: str | Path, inputs: Iterable[str | Path] = (), option: 
     """The file that ``path`` names, links followed, checked before any work is done.
 
     Raises:
-        WriteError: a folder, a missing parent folder, or a file that is also an input of this run.
+        WriteError: a folder, a missing parent folder, a read-only file (a rename would replace it
+            all the same), or a file that is also an input of this run.
     """
     given = Path(path)
     real = Path(os.path.realpath(given))
@@ -38,6 +39,9 @@ def resolve_output(path: str | Path, inputs: Iterable[str | Path] = (), option: 
         raise WriteError(f"{given}: {option} is a folder")
     if not real.parent.is_dir():
         raise WriteError(f"{given}: no such folder {given.parent}")
+    if real.is_file() and (not os.access(real, os.W_OK) or not real.stat().st_mode & 0o222):
+        # Marked read-only (no write bit, or not writable by this user): a rename would replace it anyway.
+        raise WriteError(f"{given}: is read-only; {option} replaces only a file it may write")
     if real.is_file():
         for item in inputs:
             if os.path.isfile(item) and os.path.samefile(item, real):

@@ -58,6 +58,14 @@ def test_every_shipped_recipe_is_valid_and_finds_its_data_from_any_folder(path, 
         ({**BASE, "choose_variant": True}, "key 'choose_variant': family 'tfidf' declares no variants"),
         ({**BASE, "model": {"names": "hidden"}}, "key 'model.names' must be one of raw, masked, both"),
         (
+            {**BASE, "model": {"context_weight": float("inf")}},
+            "key 'model.context_weight' must be a finite number",
+        ),
+        (
+            {**BASE, "data": {"lone_view_weight": float("inf")}},
+            "key 'data.lone_view_weight' must be a finite number",
+        ),
+        (
             {**BASE, "family": "stacked", "model": {"base_params": {"Cx": 1}}},
             "unknown key 'model.base_params.Cx' for family 'encoder'",
         ),

@@ -130,3 +130,11 @@ def test_suggest_output_to_a_device_is_written_through_and_checked_before_scorin
     assert_only_error(
         run_cli("suggest", str(ARTICLE), "--output", str(missing)), f"{missing}: no such folder"
     )
+
+
+def test_a_read_only_output_file_is_refused_and_kept(tmp_path):
+    target = tmp_path / "ro.csv"
+    target.write_text("precious\n")
+    target.chmod(0o444)
+    assert_only_error(run_cli("predict", str(ARTICLE), "--output", str(target)), f"{target}: is read-only")
+    assert target.read_text() == "precious\n"

@@ -10,6 +10,7 @@ that file's folder; paths given as overrides (``--set``) are used as given.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 import typing
@@ -162,8 +163,10 @@ def _type_name(tp: Any) -> str:
 
 
 def _violation(value: Any, bound: Bound | None) -> str | None:
-    """Why a number is out of ``bound``; ``None`` when it is within, or is no number."""
+    """Why a number is out of ``bound`` or not finite; ``None`` when it is within, or is no number."""
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if numeric and isinstance(value, float) and math.isinf(value):
+        return "must be a finite number"
     return bound.violation(value) if bound is not None and numeric else None
 
 
