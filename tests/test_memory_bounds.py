@@ -47,3 +47,42 @@ def test_a_serving_request_over_the_size_limit_is_a_clear_error():
     big = pd.DataFrame({"text": ["North Korea " * 1000] * (MAX_REQUEST_TEXT_BYTES // 12_000 + 1)})
     with pytest.raises(MlflowException, match="over the .* limit of a request"):
         model.predict(big)
+
+
+def _peak_rss_mb(*args: str, cwd) -> float:
+    """Peak RSS of ``nkdiplomacy ARGS`` run in a child process (its own resource usage)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys; from nkdiplomacy.cli import main; rc = main(sys.argv[1:]); "
+        "sys.stderr.write(f'PEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'); sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, cwd=cwd, check=True)
+    line = next(x for x in done.stderr.decode().splitlines() if x.startswith("PEAK "))
+    return int(line.split()[1]) / 1024
+
+
+@pytest.mark.slow
+def test_memory_does_not_grow_with_a_page_s_lines_or_a_line_s_length(tmp_path):
+    """Scoring holds at most CHUNK_LINES lines' features, and the encoder reads at most
+    MAX_ENCODED_CHARS of a line: a 6,000-line page costs little more than a 2,100-line one, and a
+    4 MB single line stays near an ordinary page (it took 1.7 GB before the bound)."""
+    short = tmp_path / "short.txt"
+    short.write_text("".join(f"North Korea talks resumed {i}.\n" for i in range(2_100)))
+    long = tmp_path / "long.txt"
+    long.write_text("".join(f"North Korea talks resumed {i}.\n" for i in range(6_000)))
+    line = tmp_path / "line.txt"
+    words = ("North", "Korea", "talks", "sanctions", "missile", "Putin", "summit", "the", "and", "of")
+    line.write_text(" ".join(words[i * 7 % 10] for i in range(600_000)) + "\n")
+    base = _peak_rss_mb(
+        "predict", str(short), "--format", "jsonl", "--output", str(tmp_path / "a"), cwd=tmp_path
+    )
+    longer = _peak_rss_mb(
+        "predict", str(long), "--format", "jsonl", "--output", str(tmp_path / "b"), cwd=tmp_path
+    )
+    one = _peak_rss_mb(
+        "predict", str(line), "--format", "jsonl", "--output", str(tmp_path / "c"), cwd=tmp_path
+    )
+    assert longer - base < 40, (base, longer)  # 3,900 more lines: their results, not their features
+    assert one < base + 150, (base, one)

@@ -34,7 +34,21 @@ class LogisticHead:
 
     def predict_proba(self, F) -> np.ndarray:
         """Class probabilities ``(n, len(classes))`` of feature rows ``F`` (dense or sparse)."""
-        decision = np.asarray(F @ self.coef.T) + self.intercept
+        return self.proba(np.asarray(F @ self.coef.T) + self.intercept)
+
+    def block_decision(self, blocks) -> np.ndarray:
+        """The decision function of feature rows given as column blocks ``(rows, order, start, scale)``:
+        ``scale * rows[order]`` fills columns ``start:start + rows.shape[1]``. Each block's distinct rows
+        are multiplied once (a page's text is one row, whatever its number of lines)."""
+        total = None
+        for rows, order, start, scale in blocks:
+            part = np.asarray(rows @ self.coef[:, start : start + rows.shape[1]].T) * scale
+            part = part if order is None else part[order]
+            total = part if total is None else total + part
+        return total + self.intercept
+
+    def proba(self, decision: np.ndarray) -> np.ndarray:
+        """Class probabilities from decision values ``(n, n_coef_rows)``."""
         if len(self.classes) <= 2:
             positive = 1.0 / (1.0 + np.exp(-decision[:, 0]))
             return np.column_stack([1.0 - positive, positive])
@@ -70,11 +84,20 @@ class LinearHeads:
         )
 
     def score(self, F) -> tuple[np.ndarray, np.ndarray]:
+        return self._scores(self.relevance.predict_proba(F), self.event.predict_proba(F))
+
+    def score_blocks(self, blocks) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`score` of rows given as column blocks (see :meth:`LogisticHead.block_decision`)."""
+        return self._scores(
+            self.relevance.proba(self.relevance.block_decision(blocks)),
+            self.event.proba(self.event.block_decision(blocks)),
+        )
+
+    def _scores(self, relevance_proba: np.ndarray, event_proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = list(self.relevance.classes).index(True)
-        relevance = self.relevance.predict_proba(F)[:, pos]
-        events = np.zeros((F.shape[0], len(event_type_names())))
-        events[:, self.event.classes] = self.event.predict_proba(F)
-        return relevance, events
+        events = np.zeros((relevance_proba.shape[0], len(event_type_names())))
+        events[:, self.event.classes] = event_proba
+        return relevance_proba[:, pos], events
 
     def save(self, path: Path) -> None:
         self.relevance.save(path / "relevance_head.npz")

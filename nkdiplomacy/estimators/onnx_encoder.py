@@ -55,6 +55,10 @@ def _size(text: str, vector: np.ndarray) -> int:
 
 
 _MEMO: dict[tuple[str, int], Memo] = {}
+# The encoder reads a text's first max_length tokens; a longer text is cut to this many characters
+# before tokenizing (the tokenizer would otherwise hold every token of a whole page in memory).
+# Far above what 128 tokens can span on real text, so the embedding is the same.
+MAX_ENCODED_CHARS = 100_000
 
 
 class OnnxEncoder:
@@ -96,7 +100,8 @@ class OnnxEncoder:
             if text and (known := self._memo.get(text)) is not None:
                 vectors[text] = known
         unique = [t for t in dict.fromkeys(texts) if t and t not in vectors]
-        for text, encoding in zip(unique, self.tokenizer.encode_batch(unique) if unique else []):
+        cut = [t[:MAX_ENCODED_CHARS] for t in unique]
+        for text, encoding in zip(unique, self.tokenizer.encode_batch(cut) if unique else []):
             ids = np.asarray([encoding.ids], dtype=np.int64)
             feed = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:

@@ -32,6 +32,11 @@ def label_space() -> tuple[str, ...]:
     return (OFF_TOPIC, *event_type_names())
 
 
+# Lines scored at once by a line-wise family: the int8 MiniLM family holds about 35 KB of features a
+# line while scoring, so a chunk peaks near 70 MB whatever the page's length.
+CHUNK_LINES = 2048
+
+
 class Predictor:
     """A model family's scoring and persistence; family subclasses implement ``_score`` and the payload.
 
@@ -45,6 +50,10 @@ class Predictor:
     param_bounds: ClassVar[dict[str, Bound]] = {"threshold": UNIT}
     # The values a string hyper-parameter may take, checked when a recipe is loaded.
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
+    # Whether a line's scores depend on that line's input alone (its context travels with it): then
+    # inputs are scored in chunks of CHUNK_LINES, so that memory is bounded by the chunk, not the page.
+    # A family that reads a page's lines together (stacked) sets it False.
+    line_wise: ClassVar[bool] = True
     threshold: float
 
     @classmethod
@@ -58,8 +67,11 @@ class Predictor:
         inputs = as_inputs(X)
         if not inputs:
             return np.zeros(0), np.zeros((0, len(event_type_names())))
-        relevance, events = self._score(inputs)
-        return np.asarray(relevance, dtype=float), np.asarray(events, dtype=float)
+        step = CHUNK_LINES if self.line_wise else len(inputs)
+        parts = [self._score(inputs[i : i + step]) for i in range(0, len(inputs), step)]
+        relevance = np.concatenate([np.asarray(r, dtype=float) for r, _ in parts])
+        events = np.concatenate([np.asarray(e, dtype=float) for _, e in parts])
+        return relevance, events
 
     def predict_proba(self, X) -> np.ndarray:
         relevance, events = self.score_segments(X)

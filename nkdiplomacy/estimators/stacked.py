@@ -163,6 +163,7 @@ class PageStackModel(Predictor):
     """
 
     family = "stacked"
+    line_wise = False  # the page stage reads a page's lines together; its first stages chunk themselves
     param_bounds: ClassVar[dict[str, Bound]] = {
         **Predictor.param_bounds,
         "window": NON_NEGATIVE,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nkdiplomacy.estimators.onnx_encoder import TOKENIZER_FILE
+from nkdiplomacy.estimators.onnx_encoder import MAX_ENCODED_CHARS, TOKENIZER_FILE
 
 STATIC_FILE = "static.npz"
 
@@ -44,7 +44,8 @@ class StaticEncoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised embeddings ``(len(texts), dim)``; an empty text gives a zero vector."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False) if texts else []
+        cut = [t[:MAX_ENCODED_CHARS] for t in texts]  # as the ONNX encoder: only the first tokens are read
+        encodings = self.tokenizer.encode_batch(cut, add_special_tokens=False) if texts else []
         for row, encoding in enumerate(encodings):
             ids = encoding.ids[: self.max_length]
             if ids:

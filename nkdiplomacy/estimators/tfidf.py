@@ -118,7 +118,17 @@ class TfidfModel(Predictor):
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
-        return self.heads_.score(self._features(inputs))
+        """The heads over the feature blocks, each block's distinct rows multiplied once: memory grows
+        with the page's distinct texts, not with its lines times its page text (a page of 150,000
+        lines no longer holds 150,000 copies of its page row)."""
+        blocks, start = [], 0
+        for name, transform in self.transforms_.items():
+            rows, order = transform.transform_unique(self._field(name, inputs))
+            own = name.startswith("text") or name == "masked_words"
+            blocks.append((rows, order, start, 1.0 if own else self.context_weight))
+            start += rows.shape[1]
+        blocks.append((sparse.csr_matrix(shape_features(inputs, self.use_context)), None, start, 1.0))
+        return self.heads_.score_blocks(blocks)
 
     def _save_payload(self, path: Path) -> None:
         save_json(path / VOCABULARY_FILE, {n: t.terms() for n, t in self.transforms_.items()})

@@ -10,7 +10,7 @@ weights. The tests check it against scikit-learn's own transform.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 from scipy import sparse
@@ -20,27 +20,28 @@ _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _SPACES = re.compile(r"\s\s+")
 
 
-def word_ngrams(text: str, lo: int, hi: int) -> list[str]:
+def word_ngrams(text: str, lo: int, hi: int) -> Iterator[str]:
     """Word n-grams of ``text`` (already lower-cased), ``lo`` to ``hi`` words long, in
-    scikit-learn's order: tokens first, then each longer n-gram joined by one space."""
+    scikit-learn's order: tokens first, then each longer n-gram joined by one space. Generated one
+    at a time, so a long text costs its tokens, not all its n-grams at once."""
     tokens = _TOKEN.findall(text)
-    grams = list(tokens) if lo == 1 else []
+    if lo == 1:
+        yield from tokens
     for n in range(max(lo, 2), min(hi, len(tokens)) + 1):
-        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-    return grams
+        for i in range(len(tokens) - n + 1):
+            yield " ".join(tokens[i : i + n])
 
 
-def char_wb_ngrams(text: str, lo: int, hi: int) -> list[str]:
+def char_wb_ngrams(text: str, lo: int, hi: int) -> Iterator[str]:
     """Character n-grams inside each whitespace-separated word, the word padded with a space on
-    each side; a word shorter than ``n`` gives itself once."""
-    grams = []
+    each side; a word shorter than ``n`` gives itself once. Generated one at a time."""
     for word in _SPACES.sub(" ", text).split():
         w = f" {word} "
         for n in range(lo, hi + 1):
-            grams += [w[i : i + n] for i in range(max(len(w) - n, 0) + 1)]
+            for i in range(max(len(w) - n, 0) + 1):
+                yield w[i : i + n]
             if len(w) <= n:
                 break
-    return grams
 
 
 class TfidfTransform:
@@ -69,11 +70,18 @@ class TfidfTransform:
 
         A text given several times (a page's text beside each of its lines) is analysed once.
         """
+        rows, order = self.transform_unique(texts)
+        return rows if len(order) == rows.shape[0] else rows[order]
+
+    def transform_unique(self, texts: Iterable[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The rows of the distinct texts, and each text's row index: ``rows[order]`` is
+        :meth:`transform`'s matrix, without copying a page's row once per line."""
         texts = list(texts)
         unique: dict[str, int] = {}
-        order = [unique.setdefault(t, len(unique)) for t in texts]
-        rows = self._rows(list(unique))
-        return rows if len(unique) == len(texts) else rows[order]
+        order = np.fromiter(
+            (unique.setdefault(t, len(unique)) for t in texts), dtype=np.int64, count=len(texts)
+        )
+        return self._rows(list(unique)), order
 
     def _rows(self, texts: list[str]) -> sparse.csr_matrix:
         grams = word_ngrams if self.analyzer == "word" else char_wb_ngrams
