@@ -142,6 +142,16 @@ def pages(row: dict) -> str:
     return str(row["corpus"]["real_pages"]) if "corpus" in row else "355"
 
 
+def _group_table(rows: list[dict], key: str, title: str) -> list[str]:
+    lines = [f"| {title} | Segments | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 |"]
+    lines += ["|---|" + "---:|" * 7]
+    for f in rows:
+        lines.append(
+            f"| {f[key]} | {int(f['n_segments'])} | " + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT) + " |"
+        )
+    return lines
+
+
 def markdown(results: dict, scheme: str) -> str:
     lines = [
         f"## Grouped cross-validation, scheme `{scheme}`",
@@ -161,33 +171,19 @@ def markdown(results: dict, scheme: str) -> str:
             + f" | {fmt(worst['relevance_f1'])} ({worst['fold']}) | {pages(r)} | {r['seconds']:.0f} |"
         )  # fmt: skip
     for r in results["rows"].values():
-        lines += ["", f"### Per held-out source: {r['row']}", ""]
         lines += [
-            "| Held out | Segments | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 |"
+            "",
+            f"### Per held-out source: {r['row']}",
+            "",
+            *_group_table(r["per_fold"], "fold", "Held out"),
         ]
-        lines += ["|---|" + "---:|" * 7]
-        for f in r["per_fold"]:
-            lines.append(
-                f"| {f['fold']} | {int(f['n_segments'])} | "
-                + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT)
-                + " |"
-            )
         if r.get("per_genre"):
             lines += [
                 "",
                 f"Per genre (pages of each genre, pooled over the folds that held them out): {r['row']}",
                 "",
             ]
-            lines += [
-                "| Genre | Segments | Rel. P | Rel. R | Rel. F1 | PR-AUC | Event acc. | Event macro-F1 |"
-            ]
-            lines += ["|---|" + "---:|" * 7]
-            for f in r["per_genre"]:
-                lines.append(
-                    f"| {f['genre']} | {int(f['n_segments'])} | "
-                    + " | ".join(fmt(f.get(k)) for k in MAIN + EVENT)
-                    + " |"
-                )
+            lines += _group_table(r["per_genre"], "genre", "Genre")
         types = sorted(k for k in r["metrics"] if k.startswith("event_f1_"))
         lines += ["", "Per-type F1 (pooled): " + ", ".join(f"{k[9:]} {fmt(r['metrics'][k])}" for k in types)]
         lines += ["", "Reliability (page view): " + "; ".join(

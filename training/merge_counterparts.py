@@ -6,7 +6,7 @@ Each reader left one ``<doc_id>.tsv`` per page under ``DIR`` (any depth): ``seg_
 per on-topic segment. This script only writes those decisions down: it sets ``counterparts`` on the
 on-topic records of ``data/annotations/seed.jsonl`` and ``data/annotations/real/*.jsonl`` (replaced by
 the adjudicated set, ``--adjudication`` with columns ``doc_id seg_id first second final``, where two
-readings differ), and with ``--second`` writes the doubly read pages as each reader left them to
+readings differ; then :data:`SETTLED`), and with ``--second`` writes the doubly read pages as each reader left them to
 ``data/annotations/agreement/counterparts/{first,second}_reading.jsonl`` (for ``training/agreement.py``).
 """
 
@@ -24,6 +24,9 @@ sys.path.insert(0, str(ROOT))
 from merge_readings import ReadingError, find, write_jsonl
 
 ANNOTATIONS = ROOT / "data" / "annotations"
+# Codes some readers used before the conventions were settled: the "UN Command" is US-led (USA);
+# international bodies of no one state have no code.
+SETTLED = {"UNC": "USA", "IASSJI": None}
 
 
 def read_codes(path: Path, on_topic: list[int]) -> dict[int, list[str]]:
@@ -75,12 +78,10 @@ def main(argv: list[str] | None = None) -> int:
                 if other is not None:
                     readings["first"].append({**r, "counterparts": codes[r["seg_id"]]})
                     readings["second"].append({**r, "counterparts": other[r["seg_id"]]})
-                agreed = (
-                    codes[r["seg_id"]] if other is None or other[r["seg_id"]] == codes[r["seg_id"]] else None
-                )
-                r["counterparts"] = final.get(
-                    (doc, r["seg_id"]), agreed if agreed is not None else codes[r["seg_id"]]
-                )
+                # The first reading, unless the two readings differed and were adjudicated; then the
+                # conventions that the double reading settled (LABELING.md section 5).
+                chosen = final.get((doc, r["seg_id"]), codes[r["seg_id"]])
+                r["counterparts"] = sorted({SETTLED.get(c, c) for c in chosen} - {None})
                 changed += 1
         if changed:
             write_jsonl(path, records)

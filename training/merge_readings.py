@@ -9,7 +9,8 @@ provenance from ``data/raw/real/manifest_genres.jsonl``; it decides nothing. Out
 
 - ``data/annotations/real/<genre>.jsonl``: every segment of every genre page, the first reading's
   label, replaced by the adjudicated one (``--adjudication``, columns ``doc_id seg_id first second
-  final`` and, for counterparts, ``final_counterparts``) where the two readings disagreed;
+  final`` and, for counterparts, ``final_counterparts``) where the two readings disagreed, then the
+  counterparts of ``agreement/genres/counterparts_review.tsv`` (the consistency review);
 - with ``--second``: ``data/annotations/agreement/genres/{first,second}_reading.jsonl``, the doubly
   read pages as each reader left them (for ``training/agreement.py``).
 """
@@ -111,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
             readings["second"] += [record(row, s, *lab) for s, lab in zip(segs, other)]
             labels = [final.get((doc, s.seg_id), lab) for s, lab in zip(segs, labels)]
         by_genre.setdefault(row["genre"], []).extend(record(row, s, *lab) for s, lab in zip(segs, labels))
+    review = OUT / "agreement" / "genres" / "counterparts_review.tsv"
+    if review.exists():  # the consistency review of counterparts, applied after adjudication
+        with review.open(encoding="utf-8") as fh:
+            changes = {(c["doc_id"], int(c["seg_id"])): c["new"] for c in csv.DictReader(fh, delimiter="\t")}
+        for records in by_genre.values():
+            for r in records:
+                if (r["doc_id"], r["seg_id"]) in changes:
+                    r["counterparts"] = sorted(c for c in changes[(r["doc_id"], r["seg_id"])].split(",") if c)
     for genre, records in sorted(by_genre.items()):
         write_jsonl(OUT / "real" / f"{genre}.jsonl", records)
         print(f"{genre}: {len({r['doc_id'] for r in records})} pages, {len(records)} segments")
