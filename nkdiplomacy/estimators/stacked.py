@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from nkdiplomacy.bounds import NON_NEGATIVE, POSITIVE, Bound
+from nkdiplomacy.bounds import POSITIVE, Bound
 from nkdiplomacy.estimators.heads import LinearHeads
 from nkdiplomacy.estimators.persist import ModelError, load_json, save_json
 from nkdiplomacy.estimators.predictor import Predictor, label_space, load_model
@@ -166,7 +166,7 @@ class PageStackModel(Predictor):
     line_wise = False  # the page stage reads a page's lines together; its first stages chunk themselves
     param_bounds: ClassVar[dict[str, Bound]] = {
         **Predictor.param_bounds,
-        "window": NON_NEGATIVE,
+        "window": Bound(0, 50),  # neighbours each side; past a page's length more only costs time
         "inner_folds": Bound(2),
         "C": POSITIVE,
     }
