@@ -51,7 +51,7 @@ def model_copy(tmp_path_factory):
         ("threshold", -1, "parameter 'threshold' must be between 0 and 1, got -1"),
         ("threshold", "x", "parameter 'threshold' must be a number, got 'x'"),
         ("threshold", None, "parameter 'threshold' must be a number, got None"),
-        ("window", -3, "parameter 'window' must be 0 or more, got -3"),
+        ("window", -3, "parameter 'window' must be between 0 and 50, got -3"),
     ],
 )
 def test_a_manifest_parameter_out_of_bounds_is_one_line_naming_the_file(model_copy, key, value, message):
