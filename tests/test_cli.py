@@ -512,3 +512,15 @@ def test_renamed_repeats_never_collide_with_real_names(tmp_path):
     result = run_cli("predict", str(tmp_path), "--format", "jsonl")
     ids = [json.loads(x)["doc_id"] for x in result.stdout.decode().splitlines()]
     assert sorted(ids) == ["f1", "f1#2", "f1#2#2"]  # the real f1#2 comes after the renamed one
+
+
+def test_evaluate_json_is_strict_json_with_null_for_undefined_metrics(tmp_path):
+    off = tmp_path / "offonly.jsonl"
+    rows = [json.loads(x) for x in SEED.read_text().splitlines()]
+    off.write_text("".join(json.dumps(r) + "\n" for r in rows if not r["relevant"]))
+    result = run_cli("evaluate", str(off), "--json")
+    assert result.returncode == 0, stderr(result)
+    metrics = json.loads(
+        result.stdout, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}")
+    )
+    assert metrics["relevance_pr_auc"] is None

@@ -144,3 +144,9 @@ def test_a_page_nested_past_the_parser_s_limit_is_one_error_naming_it(tmp_path):
         InputError, match=f"^{page}: HTML nested deeper than 2048 tags, cannot be read whole$"
     ):
         read_article(page)
+
+
+def test_a_page_declaring_utf7_is_read_as_utf8_as_browsers_do(tmp_path):
+    page = tmp_path / "utf7.html"
+    page.write_bytes(b'<meta charset="utf-7"><p>+ADw-b+AD4-North Korea+ADw-/b+AD4-</p>')
+    assert "+ADw-b+AD4-North Korea" in read_article(page).text  # never decoded into markup
