@@ -163,13 +163,12 @@ def _parse_set(items: list[str]) -> dict:
 
 def cmd_train(args) -> int:
     from nkdiplomacy.corpus.annotations import DataError
-    from nkdiplomacy.trainer.recipe import ConfigError, load_config
+    from nkdiplomacy.trainer.recipe import ConfigError, FoldError, load_config
 
     try:
         cfg = load_config(args.config, _parse_set(args.set))
     except ConfigError as exc:
         raise CliError(str(exc)) from None
-    from nkdiplomacy.trainer.crossval import FoldError
     from nkdiplomacy.trainer.train import train_recipe
 
     try:

@@ -20,16 +20,12 @@ from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, ev
 from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model
 from nkdiplomacy.trainer.metrics import evaluate_scores
-from nkdiplomacy.trainer.recipe import TrainConfig
+from nkdiplomacy.trainer.recipe import FoldError, TrainConfig
 from nkdiplomacy.trainer.tracker import NullTracker, Tracker
 
 # A cheaper variant is kept while it costs under this much of any of these metrics (see choose_variant).
 VARIANT_TOLERANCE = 0.01
 VARIANT_METRICS = ("event_macro_f1", "relevance_f1")
-
-
-class FoldError(ValueError):
-    """Folds that cannot be trained: one line naming the scheme and the fold."""
 
 
 def checked_folds(cfg: TrainConfig, records: list[Annotation]) -> list:

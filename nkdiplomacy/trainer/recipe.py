@@ -34,6 +34,11 @@ class ConfigError(ValueError):
     """An invalid recipe; the message names the file and the key."""
 
 
+class FoldError(ValueError):
+    """A recipe whose folds cannot be trained on its data: one line naming the scheme and the fold
+    (raised by :func:`nkdiplomacy.trainer.crossval.checked_folds`, before anything is tracked)."""
+
+
 def _bounded(default: float, bound: Bound) -> Any:
     """A numeric field whose value must lie within ``bound``."""
     return field(default=default, metadata={"bound": bound})
