@@ -104,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         words += sum(len(p.text.split()) for p in preds)
         texts.update(p.text for p in preds)
     wall = time.perf_counter() - start
+    model_path = Path(args.model).resolve()
     row = {
-        "model": args.model,
+        # Relative to the checkout when inside it: no path of this machine in the results.
+        "model": str(model_path.relative_to(ROOT)) if model_path.is_relative_to(ROOT) else Path(args.model).name,
         "training_data_digest": _training_digest(args.model),
         "pages": len(pages),
         "segments": n,
