@@ -107,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     model_path = Path(args.model).resolve()
     row = {
         # Relative to the checkout when inside it: no path of this machine in the results.
-        "model": str(model_path.relative_to(ROOT)) if model_path.is_relative_to(ROOT) else Path(args.model).name,
+        "model": str(model_path.relative_to(ROOT))
+        if model_path.is_relative_to(ROOT)
+        else Path(args.model).name,
         "training_data_digest": _training_digest(args.model),
         "pages": len(pages),
         "segments": n,
