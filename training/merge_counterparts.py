@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from merge_readings import ReadingError, find, write_jsonl
+from merge_readings import ReadingError, find, parse_codes, write_jsonl, write_readings
 
 ANNOTATIONS = ROOT / "data" / "annotations"
 # Codes some readers used before the conventions were settled: the "UN Command" is US-led (USA);
@@ -38,7 +38,7 @@ def read_codes(path: Path, on_topic: list[int]) -> dict[int, list[str]]:
         seg, _, codes = line.partition("\t")
         if not seg.strip().isdigit():
             raise ReadingError(f"{path}:{lineno}: expected 'seg_id<TAB>codes', got {line!r}")
-        out[int(seg)] = sorted({c.strip() for c in codes.split(",") if c.strip()})
+        out[int(seg)] = parse_codes(codes)
     if sorted(out) != on_topic:
         raise ReadingError(
             f"{path}: seg_ids {sorted(out)[:5]}... are not the page's on-topic ones {on_topic[:5]}..."
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.adjudication:
         with args.adjudication.open(encoding="utf-8") as fh:
             for a in csv.DictReader(fh, delimiter="\t"):
-                final[(a["doc_id"], int(a["seg_id"]))] = sorted(c for c in a["final"].split(",") if c)
+                final[(a["doc_id"], int(a["seg_id"]))] = parse_codes(a["final"])
     files = [ANNOTATIONS / "seed.jsonl", *sorted((ANNOTATIONS / "real").glob("*.jsonl"))]
     readings: dict[str, list[dict]] = {"first": [], "second": []}
     for path in files:
@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             write_jsonl(path, records)
             print(f"{path.relative_to(ROOT)}: counterparts on {changed} on-topic segments")
     if second:
-        for name, recs in readings.items():
-            write_jsonl(ANNOTATIONS / "agreement" / "counterparts" / f"{name}_reading.jsonl", recs)
+        write_readings(readings, ANNOTATIONS / "agreement" / "counterparts")
     return 0
 
 

@@ -38,6 +38,17 @@ class ReadingError(ValueError):
     pass
 
 
+def parse_codes(text: str | None) -> list[str]:
+    """Comma-separated counterpart codes as a sorted list without repeats (empty for none)."""
+    return sorted({c.strip() for c in (text or "").split(",") if c.strip()})
+
+
+def write_readings(readings: dict[str, list[dict]], folder: Path) -> None:
+    """The doubly read pages as each reader left them: ``folder/{first,second}_reading.jsonl``."""
+    for name, records in readings.items():
+        write_jsonl(folder / f"{name}_reading.jsonl", records)
+
+
 def read_page_labels(path: Path, n_segments: int) -> list[tuple[str, list[str]]]:
     """One (label, counterparts) per segment of a reader's page file, checked for completeness."""
     labels = {"off", *event_type_names()}
@@ -48,7 +59,7 @@ def read_page_labels(path: Path, n_segments: int) -> list[tuple[str, list[str]]]
         cells = line.split("\t")
         if len(cells) < 2 or not cells[0].strip().isdigit() or cells[1].strip() not in labels:
             raise ReadingError(f"{path}:{lineno}: expected 'seg_id<TAB>label[<TAB>codes]', got {line!r}")
-        codes = sorted({c.strip() for c in (cells[2] if len(cells) > 2 else "").split(",") if c.strip()})
+        codes = parse_codes(cells[2] if len(cells) > 2 else "")
         out[int(cells[0])] = (cells[1].strip(), codes)
     if sorted(out) != list(range(n_segments)):
         raise ReadingError(
@@ -96,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.adjudication:
         with args.adjudication.open(encoding="utf-8") as fh:
             for a in csv.DictReader(fh, delimiter="\t"):
-                codes = sorted(c for c in (a.get("final_counterparts") or "").split(",") if c)
+                codes = parse_codes(a.get("final_counterparts"))
                 final[(a["doc_id"], int(a["seg_id"]))] = (a["final"], codes)
     by_genre: dict[str, list[dict]] = {}
     readings: dict[str, list[dict]] = {"first": [], "second": []}
@@ -119,13 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         for records in by_genre.values():
             for r in records:
                 if (r["doc_id"], r["seg_id"]) in changes:
-                    r["counterparts"] = sorted(c for c in changes[(r["doc_id"], r["seg_id"])].split(",") if c)
+                    r["counterparts"] = parse_codes(changes[(r["doc_id"], r["seg_id"])])
     for genre, records in sorted(by_genre.items()):
         write_jsonl(OUT / "real" / f"{genre}.jsonl", records)
         print(f"{genre}: {len({r['doc_id'] for r in records})} pages, {len(records)} segments")
     if second:
-        for name, records in readings.items():
-            write_jsonl(OUT / "agreement" / "genres" / f"{name}_reading.jsonl", records)
+        write_readings(readings, OUT / "agreement" / "genres")
     return 0
 
 

@@ -96,10 +96,13 @@ class OnnxEncoder:
         and encoder file while the bounded memo (:class:`Memo`) holds it.
         """
         vectors: dict[str, np.ndarray] = {}
-        for text in dict.fromkeys(texts):
-            if text and (known := self._memo.get(text)) is not None:
+        unique: list[str] = []  # distinct texts not in the memo, to embed now
+        for text in dict.fromkeys(t for t in texts if t):
+            known = self._memo.get(text)
+            if known is None:
+                unique.append(text)
+            else:
                 vectors[text] = known
-        unique = [t for t in dict.fromkeys(texts) if t and t not in vectors]
         cut = [t[:MAX_ENCODED_CHARS] for t in unique]
         for text, encoding in zip(unique, self.tokenizer.encode_batch(cut) if unique else []):
             ids = np.asarray([encoding.ids], dtype=np.int64)

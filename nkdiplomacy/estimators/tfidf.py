@@ -91,16 +91,20 @@ class TfidfModel(Predictor):
         masked = {t: mask_names(t) for t in dict.fromkeys(texts)}  # a page's text once, not once a line
         return [masked[t] for t in texts]
 
-    def _features(self, inputs: list[SegmentInput], blocks: dict | None = None):
-        """The feature matrix: each vectorizer's block (``blocks`` when given, else transformed
-        here), context blocks scaled by ``context_weight``, then the line's shape."""
-        parts = []
+    def _blocks(self, inputs: list[SegmentInput], fitted: dict | None = None) -> list:
+        """The feature columns as blocks ``(rows, order, start, scale)`` (see
+        :meth:`LogisticHead.block_decision`): each vectorizer's distinct rows (``fitted`` when given,
+        else transformed here), context blocks scaled by ``context_weight``, then the line's shape."""
+        blocks, start = [], 0
         for name, transform in self.transforms_.items():
-            m = blocks[name] if blocks else transform.transform(self._field(name, inputs))
+            rows, order = (
+                (fitted[name], None) if fitted else transform.transform_unique(self._field(name, inputs))
+            )
             own = name.startswith("text") or name == "masked_words"
-            parts.append(m if own else m * self.context_weight)
-        parts.append(sparse.csr_matrix(shape_features(inputs, self.use_context)))
-        return sparse.hstack(parts).tocsr()
+            blocks.append((rows, order, start, 1.0 if own else self.context_weight))
+            start += rows.shape[1]
+        blocks.append((sparse.csr_matrix(shape_features(inputs, self.use_context)), None, start, 1.0))
+        return blocks
 
     def _fit(self, inputs, relevant, event, weight):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -114,21 +118,14 @@ class TfidfModel(Predictor):
             )
             blocks[name] = vec.fit_transform(self._field(name, inputs))
             self.transforms_[name] = TfidfTransform(analyzer, ngrams, vec.vocabulary_, vec.idf_)
-        F = self._features(inputs, blocks)
+        # The fitted blocks are one row a record (no order to apply).
+        F = sparse.hstack([rows * scale for rows, _, _, scale in self._blocks(inputs, blocks)]).tocsr()
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
 
     def _score(self, inputs):
         """The heads over the feature blocks, each block's distinct rows multiplied once: memory grows
-        with the page's distinct texts, not with its lines times its page text (a page of 150,000
-        lines no longer holds 150,000 copies of its page row)."""
-        blocks, start = [], 0
-        for name, transform in self.transforms_.items():
-            rows, order = transform.transform_unique(self._field(name, inputs))
-            own = name.startswith("text") or name == "masked_words"
-            blocks.append((rows, order, start, 1.0 if own else self.context_weight))
-            start += rows.shape[1]
-        blocks.append((sparse.csr_matrix(shape_features(inputs, self.use_context)), None, start, 1.0))
-        return self.heads_.score_blocks(blocks)
+        with the page's distinct texts, not with its lines times its page text."""
+        return self.heads_.score_blocks(self._blocks(inputs))
 
     def _save_payload(self, path: Path) -> None:
         save_json(path / VOCABULARY_FILE, {n: t.terms() for n, t in self.transforms_.items()})

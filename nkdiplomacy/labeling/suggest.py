@@ -207,7 +207,7 @@ def suggest(
         preds = clf.classify_article(article.text, doc_id=article.doc_id)
         # Relative to the to-do file's folder (annotate reads it from there), so that a shared to-do
         # file carries no absolute path of this machine.
-        file = None if article.source == "<stdin>" else os.path.relpath(os.path.abspath(article.source), base)
+        file = None if article.source == "<stdin>" else os.path.relpath(article.source, base)
         group = "" if file is None else page_group(article.source)
         candidates += [
             c for c in candidates_from_predictions(preds, group, file) if (c.doc_id, c.seg_id) not in labeled
