@@ -71,7 +71,9 @@ MAIN = ("relevance_precision", "relevance_recall", "relevance_f1", "relevance_pr
 EVENT = ("event_accuracy", "event_macro_f1")
 
 
-def run_row(name: str, scheme: str, save_model: Path | None = None) -> dict:
+def run_row(
+    name: str, scheme: str, save_model: Path | None = None, predictions_to: Path | None = None
+) -> dict:
     """One row's cross-validation. With ``save_model``, the row is the CV of a whole training run
     (``train_recipe``, as ``nkdiplomacy train --config ... --save-model DIR`` runs it), whose final
     model is saved there: the figures and the shipped model then come from one run."""
@@ -95,6 +97,9 @@ def run_row(name: str, scheme: str, save_model: Path | None = None) -> dict:
 
     from nkdiplomacy.trainer.metrics import training_data_summary
 
+    if predictions_to is not None:  # the out-of-fold table, for reading the errors
+        predictions_to.parent.mkdir(parents=True, exist_ok=True)
+        predictions.to_csv(predictions_to, index=False)
     page = predictions[predictions["view"] == "page"]
     real = [r for r in records if r.origin != "synthetic"]
     threshold = params.get("threshold", DEFAULT_THRESHOLD)
@@ -199,17 +204,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--save-model", type=Path, metavar="DIR", help="one row: train it whole and save its model"
     )
+    ap.add_argument(
+        "--predictions", type=Path, metavar="CSV", help="one row: write its out-of-fold predictions there"
+    )
     args = ap.parse_args(argv)
     names = [n.strip() for n in args.rows.split(",") if n.strip()]
     bad = [n for n in names if n not in ROWS]
     if bad:
         ap.error(f"unknown row {bad[0]!r}; known: {', '.join(ROWS)}")
-    if args.save_model and len(names) != 1:
-        ap.error("--save-model trains one row: name it with --rows")
+    if (args.save_model or args.predictions) and len(names) != 1:
+        ap.error("--save-model and --predictions take one row: name it with --rows")
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     for name in names:
-        row = run_row(name, args.scheme, args.save_model)
+        row = run_row(name, args.scheme, args.save_model, args.predictions)
         row["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         # Re-read before writing: another run of this script may have added rows meanwhile.
         results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
