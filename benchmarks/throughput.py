@@ -64,12 +64,12 @@ def repeated_articles(n_segments: int) -> list[list[str]]:
 
 def worker_predict(spec: dict) -> dict:
     """Load a saved model and score repeated articles one by one, as ``Classifier.classify_article`` does."""
-    from nkdiplomacy.estimators.base import load_estimator
+    from nkdiplomacy.estimators.model import load_model
     from nkdiplomacy.text.context import article_inputs
 
     articles = repeated_articles(spec["segments"])
     start = time.perf_counter()
-    model = load_estimator(spec["model"])
+    model = load_model(spec["model"])
     model.score_segments(article_inputs(articles[0]))  # first call: lazy sessions, allocations
     load_seconds = time.perf_counter() - start
     start, cpu = time.perf_counter(), time.process_time()

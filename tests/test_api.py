@@ -52,12 +52,6 @@ def test_classify_accepts_a_single_string(default):
     assert len(default.classify("Kim Jong Un met Xi Jinping.")) == 1
 
 
-def test_predict_is_a_deprecated_alias_of_classify(default):
-    with pytest.warns(DeprecationWarning, match="Classifier.classify"):
-        preds = default.predict("Kim Jong Un met Xi Jinping.")
-    assert preds == default.classify("Kim Jong Un met Xi Jinping.")
-
-
 def test_predictions_convert_to_json_and_dataframe(default):
     preds = default.classify_article("Kim Jong Un met Xi Jinping in Beijing.\nShare this article\n")
     row = json.loads(json.dumps(preds[0].to_dict()))

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from nkdiplomacy.estimators import FAMILIES, estimator_class
+from nkdiplomacy.estimators import FAMILIES, model_class
 from nkdiplomacy.trainer.recipe import ConfigError, load_config, parse_config
 
 BASE = {"name": "t", "family": "tfidf"}
@@ -53,7 +53,7 @@ def test_every_shipped_recipe_is_valid_and_finds_its_data_from_any_folder(path, 
         ({**BASE, "model": {"use_context": False}}, "key 'model.use_context' belongs at the top level"),
         (
             {**BASE, "family": "encoder", "model": {"precision": "auto"}},
-            "key 'model.precision': 'auto' is now the top-level 'choose_variant: true'",
+            "key 'model.precision' must be one of int8, fp32, static, got 'auto'",
         ),
         ({**BASE, "choose_variant": True}, "key 'choose_variant': family 'tfidf' declares no variants"),
         ({**BASE, "model": {"names": "hidden"}}, "key 'model.names' must be one of raw, masked, both"),
@@ -103,7 +103,7 @@ def test_invalid_recipe_names_the_key(raw, message):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_bounds_are_declared_for_the_family_s_own_parameters(family):
-    cls = estimator_class(family)
+    cls = model_class(family)
     assert set(cls.param_bounds) <= set(cls.default_params())
     assert all(b.violation(cls.default_params()[k]) is None for k, b in cls.param_bounds.items())
 
@@ -198,7 +198,7 @@ def test_shipped_recipes_state_only_what_differs_from_the_defaults():
 
     for path in sorted((REPO / "configs").glob("*.yaml")):
         raw = yaml.safe_load(path.read_text())
-        defaults = estimator_class(raw["family"]).default_params()
+        defaults = model_class(raw["family"]).default_params()
         assert all(defaults.get(k) != v for k, v in raw.get("model", {}).items()), path.name
         top = {k: v for k, v in raw.items() if k not in ("model", "data", "cv", "mlflow")}
         assert all(

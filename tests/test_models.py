@@ -5,14 +5,13 @@ import pickle
 import numpy as np
 import pytest
 from conftest import SEED
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 
 from nkdiplomacy.corpus.annotations import read_annotations
-from nkdiplomacy.estimators import estimator_class, make_estimator
-from nkdiplomacy.estimators.base import load_estimator
+from nkdiplomacy.estimators import make_estimator, model_class
+from nkdiplomacy.estimators.model import SegmentModel, label_space, load_model
 from nkdiplomacy.estimators.persist import MANIFEST, ModelError
-from nkdiplomacy.estimators.predictor import label_space
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.text.context import SegmentInput, record_inputs
 
@@ -63,7 +62,7 @@ def test_predict_follows_threshold_then_most_likely_type(fitted, tiny_data):
 def test_save_load_round_trip_gives_identical_scores(fitted, tiny_data, tmp_path):
     inputs, _ = tiny_data
     fitted.save(tmp_path / "m")
-    loaded = load_estimator(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
     assert type(loaded) is type(fitted) and loaded.get_params() == fitted.get_params()
     np.testing.assert_allclose(loaded.predict_proba(inputs), fitted.predict_proba(inputs), atol=1e-6)
 
@@ -99,7 +98,26 @@ def test_clone_and_get_params_follow_sklearn(family):
     model = make_estimator(family, seed=5)
     copy = clone(model)
     assert copy.get_params() == model.get_params() and copy.get_params()["seed"] == 5
-    assert set(estimator_class(family).default_params()) == set(model.get_params())
+    assert set(model_class(family).default_params()) == set(model.get_params())
+
+
+@pytest.mark.parametrize("family", sorted(TINY))
+def test_each_family_is_one_scikit_learn_classifier_class(family):
+    model = make_estimator(family, seed=5)
+    assert type(model) is model_class(family) and isinstance(model, SegmentModel)
+    assert is_classifier(model)
+    assert model.set_params(seed=7) is model and model.get_params()["seed"] == 7
+    with pytest.raises(ValueError, match="unknown .* parameters \\['sed'\\]"):
+        model.set_params(sed=7)
+
+
+def test_score_is_the_accuracy_of_predict_as_in_scikit_learn(fitted, tiny_data):
+    from sklearn.metrics import accuracy_score
+
+    inputs, labels = tiny_data
+    weights = np.arange(len(inputs[80:])) + 1.0
+    expected = accuracy_score(labels[80:], fitted.predict(inputs[80:]), sample_weight=weights)
+    assert fitted.score(inputs[80:], labels[80:], sample_weight=weights) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("family", sorted(TINY))
@@ -132,7 +150,7 @@ def test_model_saved_with_other_event_types_is_refused(tiny_data, tmp_path):
     manifest["event_types"] = manifest["event_types"][:-1]
     (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(ModelError, match="trained on event types"):
-        load_estimator(folder)
+        load_model(folder)
 
 
 @pytest.mark.slow  # transformer training and export
@@ -146,7 +164,7 @@ def test_contrastive_tuning_changes_the_encoder_and_survives_save_load(tiny_data
     assert not np.allclose(tuned.embed(["Kim Jong Un met Xi."]), frozen.embed(["Kim Jong Un met Xi."]))
     tuned.save(tmp_path / "m")
     np.testing.assert_allclose(
-        load_estimator(tmp_path / "m").predict_proba(inputs[60:70]),
+        load_model(tmp_path / "m").predict_proba(inputs[60:70]),
         tuned.predict_proba(inputs[60:70]),
         atol=1e-6,
     )
@@ -179,7 +197,7 @@ def test_page_stage_over_two_first_stages_saves_both_and_reads_both(tiny_data, t
     model.save(tmp_path / "m")
     assert (tmp_path / "m" / "base_1" / "manifest.json").exists()
     np.testing.assert_allclose(
-        load_estimator(tmp_path / "m").predict_proba(inputs[80:]), model.predict_proba(inputs[80:]), atol=1e-9
+        load_model(tmp_path / "m").predict_proba(inputs[80:]), model.predict_proba(inputs[80:]), atol=1e-9
     )
 
 

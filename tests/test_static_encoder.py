@@ -6,7 +6,7 @@ from conftest import SEED
 
 from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.estimators import make_estimator
-from nkdiplomacy.estimators.base import load_estimator
+from nkdiplomacy.estimators.model import load_model
 from nkdiplomacy.estimators.static_encoder import StaticEncoder, zipf_weights
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.text.context import record_inputs
@@ -54,6 +54,6 @@ def test_static_encoder_model_round_trips_without_an_onnx_graph(tmp_path):
     model = make_estimator("encoder", precision="static", seed=3).fit(inputs[:80], labels[:80])
     model.save(tmp_path / "m")
     assert not list((tmp_path / "m").rglob("*.onnx"))
-    loaded = load_estimator(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
     for got, want in zip(loaded.score_segments(inputs[80:]), model.score_segments(inputs[80:])):
         assert np.array_equal(got, want)

@@ -55,7 +55,7 @@ def test_loaded_tfidf_model_scores_as_fitted_without_importing_scikit_learn(tmp_
     probe = [r.text for r in recs[:20]]
     code = (
         "import json, sys\n"
-        "from nkdiplomacy.estimators.predictor import load_model\n"
+        "from nkdiplomacy.estimators.model import load_model\n"
         f"proba = load_model({str(tmp_path / 'm')!r}).predict_proba(json.loads(sys.argv[1]))\n"
         "print(json.dumps({'proba': proba.tolist(), 'sklearn': 'sklearn' in sys.modules}))\n"
     )

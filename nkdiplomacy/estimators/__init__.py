@@ -1,5 +1,6 @@
-"""Model families. Each is a predictor class (numpy-only scoring and persistence, in the family's
-module) and a scikit-learn estimator built on it (:mod:`nkdiplomacy.estimators.sklearn`).
+"""Model families. Each is one class in the family's module, a
+:class:`~nkdiplomacy.estimators.model.SegmentModel`: a scikit-learn estimator whose scoring and loading
+need numpy only.
 
 Classes are imported on demand so that naming a family costs nothing until it is used.
 """
@@ -9,16 +10,16 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = {
-    "tfidf": ("nkdiplomacy.estimators.tfidf", "TfidfModel", "TfidfClassifier"),
-    "encoder": ("nkdiplomacy.estimators.encoder", "EncoderModel", "EncoderClassifier"),
-    "finetune": ("nkdiplomacy.estimators.finetune", "FinetuneModel", "FinetuneClassifier"),
-    "stacked": ("nkdiplomacy.estimators.stacked", "PageStackModel", "PageStackClassifier"),
+    "tfidf": ("nkdiplomacy.estimators.tfidf", "TfidfModel"),
+    "encoder": ("nkdiplomacy.estimators.encoder", "EncoderModel"),
+    "finetune": ("nkdiplomacy.estimators.finetune", "FinetuneModel"),
+    "stacked": ("nkdiplomacy.estimators.stacked", "PageStackModel"),
 }
 # The model families, in the order recipes, benchmarks and messages list them.
 FAMILIES = tuple(_FAMILIES)
 
 
-def _family(family: str) -> tuple[str, str, str]:
+def _family(family: str) -> tuple[str, str]:
     try:
         return _FAMILIES[family]
     except KeyError:
@@ -26,20 +27,14 @@ def _family(family: str) -> tuple[str, str, str]:
 
 
 def model_class(family: str):
-    """The predictor class of a model family: loads and scores without scikit-learn."""
-    module, name, _ = _family(family)
+    """The class of a model family (one of :data:`FAMILIES`)."""
+    module, name = _family(family)
     return getattr(importlib.import_module(module), name)
 
 
-def estimator_class(family: str):
-    """The scikit-learn estimator class of a model family (one of :data:`FAMILIES`)."""
-    _, _, name = _family(family)
-    return getattr(importlib.import_module("nkdiplomacy.estimators.sklearn"), name)
-
-
 def make_estimator(family: str, **params):
-    """A new, unfitted estimator of ``family`` with ``params``."""
-    return estimator_class(family)(**params)
+    """A new, unfitted model of ``family`` with ``params``."""
+    return model_class(family)(**params)
 
 
 def family_variants(family: str) -> tuple[dict, ...]:

@@ -17,9 +17,9 @@ import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.model import SegmentModel
 from nkdiplomacy.estimators.onnx_encoder import ONNX_FILE, TOKENIZER_FILE, OnnxEncoder
 from nkdiplomacy.estimators.persist import ModelError, first_line
-from nkdiplomacy.estimators.predictor import Predictor
 from nkdiplomacy.estimators.static_encoder import STATIC_FILE, StaticEncoder
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.context import SegmentInput, shape_features
@@ -30,7 +30,7 @@ def _rowwise_cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1)
 
 
-class EncoderModel(Predictor):
+class EncoderModel(SegmentModel):
     """MiniLM embeddings of the segment and, with ``use_context``, of its neighbours,
     title and page, plus their similarities, fed to two logistic regressions.
 
@@ -53,7 +53,7 @@ class EncoderModel(Predictor):
     variants: ClassVar[tuple[dict, ...]] = ({"precision": "fp32"}, {"precision": "int8"})
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"precision": ("int8", "fp32", "static")}
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **Predictor.param_bounds,
+        **SegmentModel.param_bounds,
         "C": POSITIVE,
         "max_length": AT_LEAST_ONE,
         "contrastive_epochs": NON_NEGATIVE,

@@ -17,8 +17,8 @@ from typing import ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
+from nkdiplomacy.estimators.model import SegmentModel, label_space
 from nkdiplomacy.estimators.persist import ModelError, first_line
-from nkdiplomacy.estimators.predictor import Predictor, label_space
 from nkdiplomacy.extras import require
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.context import SegmentInput
@@ -30,7 +30,7 @@ def _context_text(x: SegmentInput) -> str:
     return " | ".join(t for t in (x.title, x.prev_text, x.next_text) if t)
 
 
-class FinetuneModel(Predictor):
+class FinetuneModel(SegmentModel):
     """``AutoModelForSequenceClassification`` on all-MiniLM-L6-v2, trained with a weighted loss.
 
     Args:
@@ -49,7 +49,7 @@ class FinetuneModel(Predictor):
 
     family = "finetune"
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **Predictor.param_bounds,
+        **SegmentModel.param_bounds,
         "epochs": POSITIVE,
         "max_steps": NON_NEGATIVE,
         "learning_rate": POSITIVE,

@@ -20,8 +20,8 @@ import numpy as np
 
 from nkdiplomacy.bounds import POSITIVE, Bound
 from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.model import SegmentModel, label_space, load_model
 from nkdiplomacy.estimators.persist import ModelError, load_json, save_json
-from nkdiplomacy.estimators.predictor import Predictor, label_space, load_model
 from nkdiplomacy.schema import DEFAULT_THRESHOLD, event_type_names
 from nkdiplomacy.text.context import SegmentInput, shape_features
 
@@ -140,7 +140,7 @@ def fit_event_offsets(
     return offsets
 
 
-class PageStackModel(Predictor):
+class PageStackModel(SegmentModel):
     """A first-stage family (``base_family`` with ``base_params``) and a page-level second stage.
 
     Args:
@@ -165,7 +165,7 @@ class PageStackModel(Predictor):
     family = "stacked"
     line_wise = False  # the page stage reads a page's lines together; its first stages chunk themselves
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **Predictor.param_bounds,
+        **SegmentModel.param_bounds,
         "window": Bound(0, 50),  # neighbours each side; past a page's length more only costs time
         "inner_folds": Bound(2),
         "C": POSITIVE,

@@ -14,8 +14,8 @@ from scipy import sparse
 
 from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Bound
 from nkdiplomacy.estimators.heads import LinearHeads
+from nkdiplomacy.estimators.model import SegmentModel
 from nkdiplomacy.estimators.persist import ModelError, load_arrays, load_json, save_arrays, save_json
-from nkdiplomacy.estimators.predictor import Predictor
 from nkdiplomacy.estimators.tfidf_transform import TfidfTransform
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.context import SegmentInput, mask_names, shape_features
@@ -24,7 +24,7 @@ VOCABULARY_FILE = "tfidf_vocabulary.json"
 IDF_FILE = "tfidf_idf.npz"
 
 
-class TfidfModel(Predictor):
+class TfidfModel(SegmentModel):
     """TF-IDF features of the segment (word 1-2 grams, character 2-5 grams) and, with
     ``use_context``, of its neighbours and of its page, fed to two logistic regressions.
 
@@ -42,7 +42,7 @@ class TfidfModel(Predictor):
     family = "tfidf"
     param_choices: ClassVar[dict[str, tuple[str, ...]]] = {"names": ("raw", "masked", "both")}
     param_bounds: ClassVar[dict[str, Bound]] = {
-        **Predictor.param_bounds,
+        **SegmentModel.param_bounds,
         "C": POSITIVE,
         "context_weight": NON_NEGATIVE,
         "max_features": AT_LEAST_ONE,

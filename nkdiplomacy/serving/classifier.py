@@ -8,7 +8,6 @@ code from the folder); the default model runs with ONNX Runtime and numpy only.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,15 +62,6 @@ class Classifier:
                 f"classify takes a str or a sequence of str, got {type(bad[0]).__name__} {bad[0]!r:.60}"
             )
         return self._predict_inputs([lone_input(t) for t in texts], [(None, None)] * len(texts))
-
-    def predict(self, texts: str | Sequence[str]) -> list[Prediction]:
-        """Deprecated: :meth:`classify` (``predict`` of a scikit-learn estimator returns labels)."""
-        warnings.warn(
-            "Classifier.predict is deprecated; use Classifier.classify (same records)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.classify(texts)
 
     def predict_segments(self, segments: Sequence[Segment]) -> list[Prediction]:
         """Score segments of one or more articles; each is read with its article around it."""

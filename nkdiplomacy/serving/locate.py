@@ -140,15 +140,15 @@ def resolve_mlflow_model(ref: str | Path | None, dst: Path | None = None) -> Pat
 
 
 def open_model(ref: str | Path | None = None, name: str | None = None):
-    """The :class:`~nkdiplomacy.estimators.predictor.Predictor` that ``ref`` names (no MLflow for a folder).
+    """The :class:`~nkdiplomacy.estimators.model.SegmentModel` that ``ref`` names (no MLflow for a folder).
 
     ``name`` is how an error names the model (default: ``ref``, or the folder found).
 
     Raises:
         ModelLoadError: the model cannot be found or read; one line naming it.
     """
+    from nkdiplomacy.estimators.model import load_model
     from nkdiplomacy.estimators.persist import ModelError
-    from nkdiplomacy.estimators.predictor import load_model
 
     folder = resolve_model(ref)
     try:

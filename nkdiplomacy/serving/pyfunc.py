@@ -50,7 +50,7 @@ def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.Da
     return pd.DataFrame(columns, columns=list(output_columns()))
 
 
-class SegmentModel(mlflow.pyfunc.PythonModel):
+class PyfuncModel(mlflow.pyfunc.PythonModel):
     """Wraps a saved model folder (the artifact ``ARTIFACT_KEY``) for MLflow serving and ``spark_udf``."""
 
     def load_context(self, context):

@@ -2,6 +2,6 @@
 
 import mlflow
 
-from nkdiplomacy.serving.pyfunc import SegmentModel
+from nkdiplomacy.serving.pyfunc import PyfuncModel
 
-mlflow.models.set_model(SegmentModel())
+mlflow.models.set_model(PyfuncModel())

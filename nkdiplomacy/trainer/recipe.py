@@ -130,13 +130,13 @@ class TrainConfig:
         """The whole recipe, defaults filled in (the family's own under ``model``, but for the
         top-level keys and the parameters ``choose_variant`` decides), as plain data: logged as the
         run's params and saved beside a trained model."""
-        from nkdiplomacy.estimators import estimator_class, family_variants
+        from nkdiplomacy.estimators import family_variants, model_class
 
         out = dataclasses.asdict(self)
         skip = {f.name for f in dataclasses.fields(self)}
         if self.choose_variant:
             skip |= {k for variant in family_variants(self.family) for k in variant}
-        defaults = estimator_class(self.family).default_params()
+        defaults = model_class(self.family).default_params()
         out["model"] = {**{k: v for k, v in defaults.items() if k not in skip}, **self.model}
         return out
 
@@ -223,27 +223,21 @@ def _one_of(where: str, key: str, value: str, choices: typing.Iterable[str]) -> 
 
 def _check_model(cfg: TrainConfig, where: str) -> None:
     """The ``model`` keys against the family's hyper-parameters: known, well-typed, within bounds,
-    one of the declared choices, not a top-level key and not ``auto`` for a parameter the trainer
-    chooses (``choose_variant``); the parameters of nested first stages likewise."""
+    one of the declared choices and not a top-level key; the parameters of nested first stages likewise."""
     from nkdiplomacy.estimators import family_variants
 
     variant_keys = {k for variant in family_variants(cfg.family) for k in variant}
     # Estimator parameters that are recipe keys too (use_context, seed): the trainer passes them on.
     top_level = {f.name for f in dataclasses.fields(TrainConfig)}
-    for key, value in cfg.model.items():
-        if key in variant_keys and value == "auto":
-            raise ConfigError(
-                f"{where}: key 'model.{key}': 'auto' is now the top-level 'choose_variant: true'"
-            )
     _check_params(cfg.family, cfg.model, where, "model", top_level)
     if cfg.choose_variant and not variant_keys:
         raise ConfigError(f"{where}: key 'choose_variant': family {cfg.family!r} declares no variants")
 
 
 def _check_params(family: str, given: dict, where: str, prefix: str, top_level: set[str]) -> None:
-    from nkdiplomacy.estimators import estimator_class
+    from nkdiplomacy.estimators import model_class
 
-    cls = estimator_class(family)
+    cls = model_class(family)
     params = cls.default_params()
     shared = top_level & set(params)
     known = ", ".join(sorted(set(params) - shared))
