@@ -59,6 +59,10 @@ ROWS: dict[str, tuple[str, dict]] = {
         {**ONE, "model.base_family": "tfidf", "model.base_params": {}},
     ),
     "stacked (encoder + tfidf names masked) + lone views": ("stacked.yaml", {}),
+    "stacked (encoder + tfidf names masked) + lone views + mentions and turns": (
+        "stacked.yaml",
+        {"model.mentions": True},
+    ),
     "encoder static (distilled) + lone views": (
         "encoder.yaml",
         {**ENC, "model.precision": "static", "data.lone_view_weight": 0.5},

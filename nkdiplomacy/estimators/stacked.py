@@ -4,7 +4,9 @@ Inside a North Korean statement a line about a third country is on-topic; inside
 story every line is off. A line's own words cannot tell these apart, its page can. The second
 stage reads, for each line, the first stage's scores of the line and of its neighbours (±
 ``window``), page aggregates (mean and maximum relevance, share of on-topic lines, the title's
-score, the page's mean event-type profile), a state-media dateline cue and the line's shape.
+score, the page's mean event-type profile), a state-media dateline cue and the line's shape; with
+``mentions``, also where North Korea is named: in the line, how near, and in the line's turn of a
+transcript (from one question to the next), with that turn's scores.
 It is fitted on out-of-fold first-stage scores (grouped by page), so it learns how the first stage
 errs on pages it has not seen.
 """
@@ -23,7 +25,7 @@ from nkdiplomacy.estimators.heads import LinearHeads
 from nkdiplomacy.estimators.model import SegmentModel, label_space, load_model
 from nkdiplomacy.estimators.persist import ModelError, load_json, save_json
 from nkdiplomacy.schema import DEFAULT_THRESHOLD, event_type_names
-from nkdiplomacy.text.context import SegmentInput, shape_features
+from nkdiplomacy.text.context import SegmentInput, names_north_korea, opens_question, shape_features
 
 BASE_DIR = "base"
 OFFSETS_FILE = "event_offsets.json"
@@ -60,11 +62,14 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def stack_features(inputs: list[SegmentInput], relevance: np.ndarray, events: np.ndarray, window: int):
+def stack_features(
+    inputs: list[SegmentInput], relevance: np.ndarray, events: np.ndarray, window: int, mentions: bool = False
+):
     """Second-stage features from first-stage scores, computed page by page.
 
     ``relevance`` is ``(n,)``, or ``(n_bases, n)`` when several first stages score the lines: the
-    first gets every feature, each further one its own score, neighbour and page blocks.
+    first gets every feature, each further one its own score, neighbour and page blocks; with
+    ``mentions``, the :func:`mention_block` of the first's scores.
     """
     scores = np.atleast_2d(relevance)
     pages: dict[str, list[int]] = defaultdict(list)
@@ -88,8 +93,40 @@ def stack_features(inputs: list[SegmentInput], relevance: np.ndarray, events: np
             cue * r0[:, None],
             shape_features(inputs, use_context=True),
             *blocks[1:],
+            *([mention_block(inputs, pages, r0)] if mentions else []),
         ]
     )
+
+
+def mention_block(
+    inputs: list[SegmentInput], pages: dict[str, list[int]], relevance: np.ndarray
+) -> np.ndarray:
+    """Where North Korea is named around each line: the line names it; nearness of the closest line
+    that does (``exp(-distance / 2)``, 0 when none); the page names it (title included); and, over the
+    line's turn (the lines from one question of a transcript to the next; the whole page when it has
+    no questions), whether the turn names it, the share of its lines that do, and its mean and
+    maximum scores."""
+    n = len(inputs)
+    out = np.zeros((n, 7))
+    for rows in pages.values():
+        named = np.array([names_north_korea(inputs[row].text) for row in rows], dtype=float)
+        where = np.flatnonzero(named)
+        page_named = float(named.any() or names_north_korea(inputs[rows[0]].title))
+        turn = np.cumsum([opens_question(inputs[row].text) for row in rows])
+        r = relevance[rows]
+        for j, row in enumerate(rows):
+            near = np.exp(-np.abs(where - j).min() / 2.0) if len(where) else 0.0
+            mine = turn == turn[j]
+            out[row] = [
+                named[j],
+                near,
+                page_named,
+                named[mine].max(),
+                named[mine].mean(),
+                r[mine].mean(),
+                r[mine].max(),
+            ]
+    return out
 
 
 def _relevance_block(inputs: list[SegmentInput], pages: dict[str, list[int]], relevance, window: int):
@@ -155,6 +192,8 @@ class PageStackModel(SegmentModel):
         C: inverse regularisation strength of the second stage's heads.
         page_events: take event types from the second stage too (default: the first stage's, which
             cross-validated better; the second stage decides relevance).
+        mentions: read where North Korea is named (the line, its nearness, its transcript turn and
+            page: :func:`mention_block`).
         event_offsets: fit per-type offsets of the event scores on out-of-fold scores, so that the
             most likely type maximises macro-F1 (a per-type decision rule fitted in training; off by
             default: on held-out sources it cost macro-F1, see the README's benchmark).
@@ -182,6 +221,7 @@ class PageStackModel(SegmentModel):
         C: float = 1.0,
         page_events: bool = False,
         event_offsets: bool = False,
+        mentions: bool = False,
         threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
@@ -194,6 +234,7 @@ class PageStackModel(SegmentModel):
         self.C = C
         self.page_events = page_events
         self.event_offsets = event_offsets
+        self.mentions = mentions
         self.threshold = threshold
         self.seed = seed
 
@@ -238,7 +279,7 @@ class PageStackModel(SegmentModel):
                 relevance[b, held], events[b, held] = part.score_segments([inputs[i] for i in held])
         self.bases_ = [base.fit(inputs, labels, sample_weight=weight) for base in self._bases()]
         events = events.mean(axis=0)
-        F = stack_features(inputs, relevance, events, self.window)
+        F = stack_features(inputs, relevance, events, self.window, self.mentions)
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
         self.offsets_ = np.zeros(events.shape[1])
         if self.event_offsets:
@@ -264,7 +305,8 @@ class PageStackModel(SegmentModel):
         scores = [base.score_segments(inputs) for base in self.bases_]
         relevance = np.array([r for r, _ in scores])
         events = np.mean([e for _, e in scores], axis=0)
-        stacked, stacked_events = self.heads_.score(stack_features(inputs, relevance, events, self.window))
+        features = stack_features(inputs, relevance, events, self.window, self.mentions)
+        stacked, stacked_events = self.heads_.score(features)
         events = stacked_events if self.page_events else events
         if self.offsets_.any():
             shifted = np.exp(np.log(np.clip(events, 1e-6, 1.0)) + self.offsets_)

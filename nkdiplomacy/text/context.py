@@ -139,6 +139,32 @@ _NAMES = {
 _NAME_PATTERN = re.compile("|".join(f"(?P<{kind}>(?<!\\w)(?:{rx})(?!\\w))" for kind, rx in _NAMES.items()))
 
 
+# Names that point to North Korea itself: the state, its capital, leaders, party, army and news agency.
+_NORTH_KOREA = re.compile(
+    r"(?<!\w)(?:North\s+Korean?s?|DPRK|D\.P\.R\.K\.?|Democratic\s+People'?s\s+Republic\s+of\s+Korea|"
+    r"Pyongyang|Kim(?:\s+|-)(?:Jong(?:\s+|-)?(?:Un|Il)|Il(?:\s+|-)?Sung|Yo(?:\s+|-)?Jong)|KCNA|"
+    r"Workers'?\s+Party\s+of\s+Korea|Korean\s+People'?s\s+Army|Korean\s+Peninsula|Choe\s+Son\s+Hui|"
+    r"Rodong\s+Sinmun|Yongbyon|inter-Korean)(?!\w)",
+    re.IGNORECASE,
+)
+# A turn of a transcript: a line that opens a question ("Q:", "Q ", "QUESTION:", "Question:").
+_QUESTION_TURN = re.compile(r"^\s*(?:Q\b[.:]?|QUESTION\b:?|Question:)")
+
+
+def names_north_korea(text: str) -> bool:
+    """Whether ``text`` names North Korea itself (state, capital, leaders, party, army, agency).
+
+    >>> names_north_korea("Pyongyang fired a missile."), names_north_korea("Seoul fired a missile.")
+    (True, False)
+    """
+    return _NORTH_KOREA.search(text) is not None
+
+
+def opens_question(text: str) -> bool:
+    """Whether ``text`` opens a question turn of a transcript (``Q:``, ``QUESTION:``...)."""
+    return _QUESTION_TURN.match(text) is not None
+
+
 def mask_names(text: str) -> str:
     """``text`` with country, capital and leader names replaced by ``COUNTRY``, ``CAPITAL``, ``LEADER``.
 
