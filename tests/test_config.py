@@ -145,6 +145,15 @@ def test_recipe_data_paths_are_relative_to_the_recipe_folder(tmp_path, monkeypat
     assert load_config(path).data.files == [str(tmp_path / "data" / "a.jsonl"), str(tmp_path / "b.jsonl")]
 
 
+def test_a_recipe_naming_no_data_reads_the_annotations_beside_its_folder_not_the_package(tmp_path):
+    (tmp_path / "configs").mkdir()
+    path = tmp_path / "configs" / "r.yaml"
+    path.write_text("name: r\nfamily: tfidf\n")
+    files = load_config(path).data.files
+    assert files[0] == str(tmp_path / "data" / "annotations" / "seed.jsonl")
+    assert all(f.startswith(str(tmp_path / "data" / "annotations")) for f in files)
+
+
 def test_data_files_given_as_override_are_relative_to_the_current_folder(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("name: r\nfamily: tfidf\ndata:\n  files: [a.jsonl]\n")

@@ -22,8 +22,6 @@ from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, UNIT, Bound
 from nkdiplomacy.estimators import FAMILIES
 from nkdiplomacy.files import os_error_line, utf8_error_line
 
-_REPO = Path(__file__).resolve().parents[2]
-
 
 # A recipe is a short file: bounds on its bytes and on its values once YAML aliases are expanded.
 MAX_RECIPE_BYTES = 256_000
@@ -39,6 +37,21 @@ class FoldError(ValueError):
     (raised by :func:`nkdiplomacy.trainer.crossval.checked_folds`, before anything is tracked)."""
 
 
+# The annotation files a recipe trains on unless it names others (data.files).
+DEFAULT_DATA_FILES = tuple(
+    f"../data/annotations/{name}"
+    for name in (
+        "seed.jsonl",
+        "real/kcna.jsonl",
+        "real/western.jsonl",
+        "real/official.jsonl",
+        "real/think_tank.jsonl",
+        "real/asian_outlet.jsonl",
+        "synthetic.jsonl",
+    )
+)
+
+
 def _bounded(default: float, bound: Bound) -> Any:
     """A numeric field whose value must lie within ``bound``."""
     return field(default=default, metadata={"bound": bound})
@@ -48,21 +61,9 @@ def _bounded(default: float, bound: Bound) -> Any:
 class DataConfig:
     """Annotation files. Real and seed records are evaluated; synthetic ones only train."""
 
-    # Default: the annotation files of this source checkout.
-    files: list[str] = field(
-        default_factory=lambda: [
-            str(_REPO / "data" / "annotations" / name)
-            for name in (
-                "seed.jsonl",
-                "real/kcna.jsonl",
-                "real/western.jsonl",
-                "real/official.jsonl",
-                "real/think_tank.jsonl",
-                "real/asian_outlet.jsonl",
-                "synthetic.jsonl",
-            )
-        ]
-    )
+    # Default: the project's annotation files, relative to the recipe's folder (a recipe in
+    # configs/ finds data/ beside it); without a recipe file, relative to the current folder.
+    files: list[str] = field(default_factory=lambda: list(DEFAULT_DATA_FILES))
     # Real records keep at least this share of the total training weight.
     min_real_weight_share: float = _bounded(0.5, UNIT)
     # Use at most this many synthetic documents (0 = all); for quick recipes and tests.
@@ -337,8 +338,11 @@ def _check_size(raw: Any, path: Path) -> None:
 
 
 def _resolve_data_files(raw: dict, folder: Path) -> None:
-    """Make the recipe's data paths relative to its folder (absolute ones stay as they are)."""
-    data = raw.get("data")
+    """Make the recipe's data paths, or :data:`DEFAULT_DATA_FILES` when it names none, relative to
+    its folder (absolute ones stay as they are)."""
+    data = raw.setdefault("data", {})
+    if isinstance(data, dict) and "files" not in data:
+        data["files"] = list(DEFAULT_DATA_FILES)
     files = data.get("files") if isinstance(data, dict) else None
     if isinstance(files, list):
         data["files"] = [os.path.normpath(folder / f) if isinstance(f, str) else f for f in files]
@@ -360,8 +364,8 @@ def _override(raw: dict, dotted: str, value: Any, where: str) -> None:
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Read and validate a recipe file; ``overrides`` maps dotted keys to values.
 
-    Data paths in the file are resolved against its folder; ``data.files`` given as an
-    override is taken as given (relative to the current folder).
+    Data paths in the file (:data:`DEFAULT_DATA_FILES` when it names none) are resolved against
+    its folder; ``data.files`` given as an override is taken as given (relative to the current folder).
 
     Raises:
         ConfigError: on an unreadable file or YAML, an unknown key, a wrong type or a value out of bounds.
