@@ -228,7 +228,7 @@ def text_example() -> str:
 
     import nkdiplomacy
     from nkdiplomacy.cli.render import TextWriter
-    from nkdiplomacy.cli.results import article_results
+    from nkdiplomacy.serving.pages import article_results
     from nkdiplomacy.text.articles import iter_articles
 
     stream = io.StringIO()

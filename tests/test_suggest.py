@@ -98,3 +98,19 @@ def test_suggest_reports_bad_inputs_in_one_line_and_goes_on(tmp_path):
     assert (
         bad_n.returncode == 1 and "--n" in bad_n.stderr.decode() and "Traceback" not in bad_n.stderr.decode()
     )
+
+
+def test_suggest_returns_records_and_names_pages_of_one_name_as_predict_does(tmp_path, monkeypatch):
+    from nkdiplomacy.labeling.suggest import suggest
+
+    page = (RAW / "003_254259dacc8f1105.txt").read_text()
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "page.txt").write_text(page)
+    (tmp_path / "empty.txt").write_text("\n\n")
+    monkeypatch.chdir(tmp_path)
+    found = suggest([str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "empty.txt")], n=100)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "empty.txt", "page.txt", "page.txt"]
+    assert {r["doc_id"] for r in found.records} == {"page", "page#2"}
+    assert {r["file"] for r in found.records} == {"a/page.txt", "b/page.txt"}
+    assert found.errors == [f"{tmp_path / 'empty.txt'}: empty file"]

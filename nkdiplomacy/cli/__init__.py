@@ -91,7 +91,7 @@ def cmd_predict(args) -> int:
 
     from nkdiplomacy.cli.output import Output
     from nkdiplomacy.cli.render import WRITERS, progress
-    from nkdiplomacy.cli.results import article_results
+    from nkdiplomacy.serving.pages import article_results
     from nkdiplomacy.text.articles import InputError, expand, iter_articles
 
     _check_threshold(args.threshold)
@@ -227,19 +227,38 @@ def spark_submit_main(argv: list[str] | None = None, prog: str = "spark_batch.py
 
 # -- suggest, annotate (the labeling loop) -------------------------------------
 def cmd_suggest(args) -> int:
+    from pathlib import Path
+
     from nkdiplomacy.corpus.annotations import DataError
-    from nkdiplomacy.labeling.suggest import suggest
+    from nkdiplomacy.labeling.suggest import suggest, write_todo
     from nkdiplomacy.serving.locate import ModelLoadError
+    from nkdiplomacy.text.articles import expand
+    from nkdiplomacy.writing import resolve_output, write_text_whole
 
     if args.n < 1:
         raise CliError(f"--n: must be at least 1, got {args.n}")
+    # Checked before any scoring: not a folder, its folder exists, not one of the inputs.
+    target = None
+    if args.output is not None:
+        target = resolve_output(args.output, [p for p in expand(args.paths) if isinstance(p, Path)])
     try:
-        failed = suggest(args.paths, args.model, args.n, args.output, args.exclude, args.max_bytes, _error)
+        found = suggest(
+            args.paths, args.model, args.n, args.exclude, args.max_bytes,
+            relative_to=None if target is None else Path(args.output).absolute().parent,
+        )  # fmt: skip
     except (ModelLoadError, DataError) as exc:
         raise CliError(str(exc)) from None
-    except OSError as exc:
-        raise CliError(f"{args.output}: cannot write ({exc.strerror})") from None
-    return 1 if failed else 0
+    for line in found.errors:
+        _error(line)
+    if target is None:
+        write_todo(found.records, sys.stdout)
+        sys.stdout.flush()
+    else:
+        try:
+            write_text_whole(target, lambda stream: write_todo(found.records, stream), shown=args.output)
+        except OSError as exc:
+            raise CliError(f"{args.output}: cannot write ({exc.strerror})") from None
+    return 1 if found.errors else 0
 
 
 def cmd_annotate(args) -> int:

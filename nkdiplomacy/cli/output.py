@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self, TextIO
 
-from nkdiplomacy.cli.results import ArticleResult
+from nkdiplomacy.serving.pages import ArticleResult
 from nkdiplomacy.writing import WholeFile, WriteError, resolve_output
 
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from nkdiplomacy.cli.results import ArticleResult
 from nkdiplomacy.schema import event_type_names, output_columns
+from nkdiplomacy.serving.pages import ArticleResult
 from nkdiplomacy.text.display import for_spreadsheet, for_terminal
 
 __all__ = ["FORMATS", "WRITERS", "ArticleResult", "csv_columns", "metrics_table", "progress"]

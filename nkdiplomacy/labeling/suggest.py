@@ -156,67 +156,54 @@ def page_group(path: str | Path) -> str:
     return str(Path(path).parent)
 
 
+@dataclass(frozen=True)
+class Suggestions:
+    """What :func:`suggest` found: the to-do records, best first, and one line per bad input."""
+
+    records: list[dict]
+    errors: list[str]
+
+
 def suggest(
     paths: list[str],
     model: str | None = None,
     n: int = 50,
-    output: str | None = None,
     exclude: Sequence[str] = (),
     max_bytes: int | None = None,
-    on_error=None,
-) -> int:
-    """``nkdiplomacy suggest``: score the articles under ``paths``, write the to-do records of the best ``n``.
+    relative_to: str | Path | None = None,
+) -> Suggestions:
+    """Score the articles under ``paths`` and return the to-do records of the best ``n`` segments.
 
-    Bad inputs are passed to ``on_error`` (one line each) and skipped; segments already labeled in
-    ``exclude`` files are not suggested. The to-do file is written whole or not at all
-    (:mod:`nkdiplomacy.writing`) or, without ``output``, to standard output. Returns the number of bad
-    inputs. Raises ``ModelLoadError``, ``DataError`` (an ``exclude`` file) or ``WriteError`` (the
-    output: checked before any scoring).
+    Bad inputs are skipped, each an error line; segments already labeled in ``exclude`` files are
+    not suggested. Each record's ``file`` is its page's path relative to ``relative_to`` (the to-do
+    file's folder, which ``annotate`` reads it from; default the current folder), so that a shared
+    to-do file carries no absolute path of this machine. Raises ``ModelLoadError`` or ``DataError``
+    (an ``exclude`` file).
     """
     import os
-    import sys
 
     from nkdiplomacy.corpus.annotations import read_annotations
     from nkdiplomacy.serving.classifier import load
-    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, InputError, expand, iter_articles
-    from nkdiplomacy.writing import resolve_output, write_text_whole
+    from nkdiplomacy.serving.pages import article_results
+    from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, STDIN_SOURCE, InputError, iter_articles
 
-    # Checked before any scoring: not a folder, its folder exists, not one of the inputs.
-    target = (
-        None if output is None else resolve_output(output, [p for p in expand(paths) if isinstance(p, Path)])
-    )
-    base = os.getcwd() if output is None else str(Path(output).absolute().parent)
-
+    base = os.getcwd() if relative_to is None else str(relative_to)
     labeled = {(r.doc_id, r.seg_id) for r in read_annotations(list(exclude))} if exclude else set()
     clf = load(model)
     candidates: list[Candidate] = []
-    failed = 0
-    seen: set[str] = set()
-    for article in iter_articles(paths, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes):
-        if isinstance(article, InputError):
-            failed += 1
-            if on_error:
-                on_error(str(article))
+    errors: list[str] = []
+    articles = iter_articles(paths, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
+    for result in article_results(clf, articles):
+        if isinstance(result, InputError):
+            errors.append(str(result))
             continue
-        if article.doc_id in seen:
-            failed += 1
-            if on_error:
-                on_error(f"{article.source}: a second page named {article.doc_id!r} (rename one of them)")
-            continue
-        seen.add(article.doc_id)
-        preds = clf.classify_article(article.text, doc_id=article.doc_id)
-        # Relative to the to-do file's folder (annotate reads it from there), so that a shared to-do
-        # file carries no absolute path of this machine.
-        file = None if article.source == "<stdin>" else os.path.relpath(article.source, base)
-        group = "" if file is None else page_group(article.source)
+        file = None if result.source == STDIN_SOURCE else os.path.relpath(result.source, base)
+        group = "" if file is None else page_group(result.source)
         candidates += [
-            c for c in candidates_from_predictions(preds, group, file) if (c.doc_id, c.seg_id) not in labeled
+            c
+            for c in candidates_from_predictions(result.predictions, group, file)
+            if (c.doc_id, c.seg_id) not in labeled
         ]
     picked = pick(candidates, n, clf.threshold)
     records = [todo_record(c, u, rank, clf.threshold) for rank, (c, u) in enumerate(picked, start=1)]
-    if output is None:
-        write_todo(records, sys.stdout)
-        sys.stdout.flush()
-        return failed
-    write_text_whole(target, lambda stream: write_todo(records, stream), shown=output)
-    return failed
+    return Suggestions(records, errors)

@@ -20,6 +20,8 @@ from nkdiplomacy.files import os_error_line
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm")
 HTML_SUFFIXES = (".html", ".htm")
 STDIN = "-"
+# The source name of the article read from standard input.
+STDIN_SOURCE = "<stdin>"
 DEFAULT_MAX_BYTES = 5_000_000
 MAX_SIZE = 1_000_000_000_000  # 1 TB: past it a size is a typo, and would overflow a read
 
@@ -197,9 +199,9 @@ def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
 def read_stdin(max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """The article on standard input, read as text."""
     if sys.stdin is None:  # started with standard input closed (`<&-`)
-        raise InputError("<stdin>: standard input is closed")
-    data = _read_limited(sys.stdin.buffer, "<stdin>", max_bytes)
-    return Article(doc_id="stdin", source="<stdin>", text=decode(data, "<stdin>"))
+        raise InputError(f"{STDIN_SOURCE}: standard input is closed")
+    data = _read_limited(sys.stdin.buffer, STDIN_SOURCE, max_bytes)
+    return Article(doc_id="stdin", source=STDIN_SOURCE, text=decode(data, STDIN_SOURCE))
 
 
 def _folder_files(folder: Path) -> tuple[list[Path], list[InputError]]:

@@ -22,7 +22,6 @@ from nkdiplomacy.bounds import AT_LEAST_ONE, NON_NEGATIVE, UNIT, Bound
 from nkdiplomacy.estimators import FAMILIES
 from nkdiplomacy.files import os_error_line, utf8_error_line
 
-
 # A recipe is a short file: bounds on its bytes and on its values once YAML aliases are expanded.
 MAX_RECIPE_BYTES = 256_000
 MAX_RECIPE_VALUES = 10_000

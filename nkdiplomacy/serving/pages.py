@@ -1,4 +1,5 @@
-"""Classified articles, one :class:`ArticleResult` each, as ``nkdiplomacy predict`` writes them."""
+"""Classified articles, one :class:`ArticleResult` each: the one loop over input pages that
+``predict`` writes and ``suggest`` ranks, with its one rule for pages of the same name."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def article_results(
 
     Two articles with the same id (files of one name in different folders) keep distinct ids: a
     repeated ``name`` takes the first free ``name#2``, ``name#3``, ... (free of real names too).
+    With ``only_relevant``, an article's results hold its on-topic predictions only.
     """
     used: set[str] = set()
     for article in articles:
