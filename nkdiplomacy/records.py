@@ -61,19 +61,22 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def row(self) -> dict[str, Any]:
+        """One flat row: ``doc_id``, ``seg_id``, ``text``, then ``relevant``, ``score``,
+        ``event_type`` and one ``p_<type>`` per event type (the output columns)."""
+        from nkdiplomacy.schema import event_score_column
+
+        row = {k: v for k, v in self.to_dict().items() if k != "event_scores"}
+        row.update({event_score_column(k): v for k, v in self.event_scores.items()})
+        return row
+
 
 def predictions_to_frame(predictions: list[Prediction]):
     """A pandas DataFrame with one row per prediction: ``doc_id``, ``seg_id``, ``text``, then the
     model output columns (:func:`nkdiplomacy.schema.output_columns`, one ``p_<type>`` per event type)."""
     from nkdiplomacy.extras import require
-    from nkdiplomacy.schema import event_score_column
 
     require("mlflow", "pandas", what="a DataFrame of predictions")
     import pandas as pd
 
-    rows = []
-    for p in predictions:
-        row = {k: v for k, v in p.to_dict().items() if k != "event_scores"}
-        row.update({event_score_column(k): v for k, v in p.event_scores.items()})
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([p.row() for p in predictions])

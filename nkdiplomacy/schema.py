@@ -96,6 +96,30 @@ def decide(scores, event_probs, threshold: float = DEFAULT_THRESHOLD) -> tuple[l
     return relevant, [types[int(b)] if r else None for r, b in zip(relevant, best)]
 
 
+# Digits a served or printed score keeps (predict, the Python API, the pyfunc model, Spark batch).
+SCORE_DIGITS = 6
+
+
+def scored_columns(
+    scores, event_probs, threshold: float = DEFAULT_THRESHOLD, digits: int | None = SCORE_DIGITS
+):
+    """A model's output by :func:`output_columns` name: :func:`decide`'s decisions (on the exact
+    scores), then the scores and event probabilities rounded to ``digits`` (``None``: exact)."""
+    import numpy as np
+
+    relevant, types = decide(scores, event_probs, threshold)
+    score = np.asarray(scores, dtype=float)
+    events = np.asarray(event_probs, dtype=float).reshape(len(score), len(event_type_names()))
+    if digits is not None:
+        score, events = np.round(score, digits), np.round(events, digits)
+    return {
+        "relevant": relevant,
+        "score": score,
+        "event_type": types,
+        **{event_score_column(name): events[:, j] for j, name in enumerate(event_type_names())},
+    }
+
+
 def event_score_column(name: str) -> str:
     """The output column holding an event type's probability: ``p_<type>``."""
     return f"p_{name}"

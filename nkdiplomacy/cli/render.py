@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from nkdiplomacy.schema import event_type_names, output_columns
+from nkdiplomacy.schema import output_columns
 from nkdiplomacy.serving.pages import ArticleResult
 from nkdiplomacy.text.display import for_spreadsheet, for_terminal
 
@@ -51,16 +51,23 @@ class CsvWriter:
         self.writer.writerow(csv_columns())
 
     def write(self, result: ArticleResult) -> None:
+        columns = csv_columns()
         for p in result.predictions:
-            self.writer.writerow(
-                [_cell(p.doc_id), p.seg_id, str(p.relevant).lower(), f"{p.score:.4f}", p.event_type or ""]
-                + [f"{p.event_scores[t]:.4f}" for t in event_type_names()]
-                + [_cell(p.text)]
-            )
+            row = p.row()
+            self.writer.writerow([_cell(row[c]) for c in columns])
 
 
-def _cell(value: str | None) -> str:
-    return "" if value is None else for_spreadsheet(for_terminal(value))
+def _cell(value) -> str:
+    """A CSV cell: booleans as ``true``/``false``, scores to 4 decimals, page text made inert."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, int):
+        return str(value)
+    return for_spreadsheet(for_terminal(value))
 
 
 class TextWriter:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
-from nkdiplomacy.schema import checked_threshold, decide, event_type_names
+from nkdiplomacy.schema import checked_threshold, event_score_column, event_type_names, scored_columns
 from nkdiplomacy.serving.locate import open_model, resolve_model
 from nkdiplomacy.text.context import SegmentInput, article_inputs, lone_input, record_inputs
 from nkdiplomacy.text.segment import segment
@@ -35,22 +35,20 @@ class Classifier:
     def _predict_inputs(
         self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]
     ) -> list[Prediction]:
-        relevance, events = self.estimator.score_segments(inputs)
-        relevant, types = decide(relevance, events, self.threshold)
+        columns = scored_columns(*self.estimator.score_segments(inputs), self.threshold)
         names = event_type_names()
+        events = [[float(v) for v in columns[event_score_column(n)]] for n in names]
         return [
             Prediction(
                 doc_id=doc_id,
                 seg_id=seg_id,
                 text=x.text,
-                relevant=r,
-                score=round(float(score), 6),
-                event_type=t,
-                event_scores={n: round(float(p), 6) for n, p in zip(names, probs)},
+                relevant=columns["relevant"][i],
+                score=float(columns["score"][i]),
+                event_type=columns["event_type"][i],
+                event_scores={n: events[j][i] for j, n in enumerate(names)},
             )
-            for (doc_id, seg_id), x, score, probs, r, t in zip(
-                ids, inputs, relevance, events, relevant, types
-            )
+            for i, ((doc_id, seg_id), x) in enumerate(zip(ids, inputs))
         ]
 
     def classify(self, texts: str | Sequence[str]) -> list[Prediction]:

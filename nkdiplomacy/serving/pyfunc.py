@@ -16,14 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nkdiplomacy.estimators.persist import ARTIFACT_KEY, read_manifest
-from nkdiplomacy.schema import (
-    DEFAULT_THRESHOLD,
-    checked_threshold,
-    decide,
-    event_score_column,
-    event_type_names,
-    output_columns,
-)
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, checked_threshold, output_columns, scored_columns
 from nkdiplomacy.serving.columns import NULLABLE, output_kinds
 from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
 
@@ -39,14 +32,10 @@ RUN_ARTIFACT_PATH = "model"
 def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
     """Score a DataFrame of segments with a fitted classifier; the pyfunc output format."""
     relevance, events = clf.score_segments(inputs_from_frame(df))
-    relevant, types = decide(relevance, events, clf.threshold if threshold is None else threshold)
-    columns = {
-        "relevant": np.asarray(relevant, dtype=bool),
-        "score": relevance,
-        # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
-        "event_type": pd.Series(types, dtype=object),
-        **{event_score_column(name): events[:, j] for j, name in enumerate(event_type_names())},
-    }
+    columns = scored_columns(relevance, events, clf.threshold if threshold is None else threshold)
+    columns["relevant"] = np.asarray(columns["relevant"], dtype=bool)
+    # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
+    columns["event_type"] = pd.Series(columns["event_type"], dtype=object)
     return pd.DataFrame(columns, columns=list(output_columns()))
 
 

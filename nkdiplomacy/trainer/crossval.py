@@ -16,7 +16,7 @@ import pandas as pd
 from nkdiplomacy.corpus.splits import grouped_folds
 from nkdiplomacy.estimators import family_variants
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, event_type_names
+from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, event_type_names, scored_columns
 from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model
 from nkdiplomacy.trainer.metrics import evaluate_scores
@@ -147,9 +147,9 @@ def prediction_table(records: list[Annotation], inputs: list[SegmentInput], mode
     type whatever the relevance (the head judged on its own, as the metrics do).
     """
     relevance, events = model.score_segments(inputs)
-    pred_relevant, _ = decide(relevance, events, model.threshold)
+    columns = scored_columns(relevance, events, model.threshold, digits=None)  # metrics read exact scores
     _, head_types = decide(np.ones(len(records)), events, model.threshold)
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "doc_id": [r.doc_id for r in records],
             "seg_id": [r.seg_id for r in records],
@@ -158,14 +158,12 @@ def prediction_table(records: list[Annotation], inputs: list[SegmentInput], mode
             "text": [r.text for r in records],
             "gold_relevant": [r.relevant for r in records],
             "gold_event_type": [r.event_type for r in records],
-            "score": relevance,
-            "pred_relevant": pred_relevant,
+            "score": columns.pop("score"),
+            "pred_relevant": columns.pop("relevant"),
             "pred_event_type": head_types,
+            **{k: v for k, v in columns.items() if k != "event_type"},
         }
     )
-    for j, name in enumerate(event_type_names()):
-        table[event_score_column(name)] = events[:, j]
-    return table
 
 
 def frame_metrics(table: pd.DataFrame, threshold: float) -> dict[str, float]:
