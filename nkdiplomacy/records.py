@@ -15,6 +15,15 @@ class Segment:
     text: str
 
 
+# The origin of pages written to train, never to evaluate.
+SYNTHETIC = "synthetic"
+
+
+def is_train_only(origin: str) -> bool:
+    """Whether records of ``origin`` only ever train (see :attr:`Annotation.train_only`)."""
+    return origin == SYNTHETIC
+
+
 @dataclass(frozen=True)
 class Annotation:
     """A labeled segment, as stored in ``data/annotations/*.jsonl``."""
@@ -34,6 +43,12 @@ class Annotation:
     # ``state_media``) and, for on-topic segments, North Korea's counterparts (sorted codes).
     genre: str | None = None
     counterparts: tuple[str, ...] | None = None
+
+    @property
+    def train_only(self) -> bool:
+        """Whether the record only ever trains: synthetic pages are never held out, scored or
+        counted in a metric (the one home of that rule; real and seed pages are evaluated)."""
+        return is_train_only(self.origin)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v is not None or k == "event_type"}

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from nkdiplomacy.extras import require
 from nkdiplomacy.files import read_utf8
-from nkdiplomacy.records import Annotation
+from nkdiplomacy.records import SYNTHETIC, Annotation
 from nkdiplomacy.schema import event_type_names
 
 if TYPE_CHECKING:
     import datasets
 
-ORIGINS = ("seed", "synthetic", "real")
+ORIGINS = ("seed", SYNTHETIC, "real")
 # The genre of a real page: the unit that the ``genre`` fold scheme holds out whole.
 GENRES = ("news", "kcna", "think_tank", "official", "asian_outlet", "state_media")
 _FIELDS = ("doc_id", "seg_id", "text", "relevant", "event_type", "origin", "counterparts")

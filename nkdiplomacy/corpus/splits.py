@@ -71,7 +71,7 @@ def held_out_groups(
     if scheme not in SCHEMES:
         raise ValueError(f"unknown fold scheme {scheme!r} (known: {', '.join(SCHEMES)})")
     if scheme == "article":
-        return [None if r.origin == "synthetic" else r.doc_id for r in records]
+        return [None if r.train_only else r.doc_id for r in records]
     if scheme == "genre":
         return _genre_groups(records)
     other = Counter(_outlet(r) for r in records if r.origin == "real" and r.source != STATE_MEDIA)
@@ -80,7 +80,7 @@ def held_out_groups(
     story_group = {d: f"kcna-{i % kcna_folds + 1}" for i, d in enumerate(kcna_docs)}
     groups: list[str | None] = []
     for r in records:
-        if r.origin == "synthetic":
+        if r.train_only:
             groups.append(None)
         elif r.origin == "seed":
             groups.append("seed")
@@ -92,12 +92,12 @@ def held_out_groups(
 
 
 def _genre_groups(records: Sequence[Annotation]) -> list[str | None]:
-    missing = next((r for r in records if r.origin != "synthetic" and not r.genre), None)
+    missing = next((r for r in records if not r.train_only and not r.genre), None)
     if missing is not None:
         raise ValueError(f"the genre scheme needs a genre on every real record; {missing.doc_id!r} has none")
-    pages = Counter(g for g, _ in {(r.genre, r.doc_id) for r in records if r.origin != "synthetic"})
+    pages = Counter(g for g, _ in {(r.genre, r.doc_id) for r in records if not r.train_only})
     return [
-        None if r.origin == "synthetic" else r.genre if pages[r.genre] >= MIN_GENRE_PAGES else RARE_GENRES
+        None if r.train_only else r.genre if pages[r.genre] >= MIN_GENRE_PAGES else RARE_GENRES
         for r in records
     ]
 

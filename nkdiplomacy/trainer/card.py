@@ -34,7 +34,7 @@ def data_counts(records: Sequence[Annotation]) -> dict[str, list[dict]]:
         pages: dict[str, set] = {}
         segs, on = Counter(), Counter()
         for r in records:
-            name = (getattr(r, key) or r.origin) if r.origin != "synthetic" else "synthetic (training only)"
+            name = f"{r.origin} (training only)" if r.train_only else (getattr(r, key) or r.origin)
             pages.setdefault(name, set()).add(r.doc_id)
             segs[name] += 1
             on[name] += r.relevant

@@ -44,7 +44,7 @@ def evaluate_model(
     from nkdiplomacy.serving.locate import resolve_model
 
     records = read_annotations(files)
-    real = [r for r in records if r.origin != "synthetic"]
+    real = [r for r in records if not r.train_only]
     if len(real) < len(records):
         warn(f"note: {len(records) - len(real)} synthetic records left out of the metrics")
     if not real:

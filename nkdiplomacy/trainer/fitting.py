@@ -12,7 +12,7 @@ import numpy as np
 
 from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.estimators import make_estimator
-from nkdiplomacy.records import Annotation
+from nkdiplomacy.records import Annotation, is_train_only
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.recipe import TrainConfig
@@ -29,9 +29,9 @@ def load_training_records(cfg: TrainConfig) -> list[Annotation]:
     records = read_annotations(cfg.data.files)
     if not cfg.data.max_synthetic_docs:
         return records
-    synthetic = sorted({r.doc_id for r in records if r.origin == "synthetic"})
+    synthetic = sorted({r.doc_id for r in records if r.train_only})
     keep = set(synthetic[: cfg.data.max_synthetic_docs])
-    return [r for r in records if r.origin != "synthetic" or r.doc_id in keep]
+    return [r for r in records if not r.train_only or r.doc_id in keep]
 
 
 def training_weights(origins: list[str], min_real_share: float) -> np.ndarray:
@@ -41,7 +41,7 @@ def training_weights(origins: list[str], min_real_share: float) -> np.ndarray:
     share below the floor, in which case they share ``(1 - floor) / floor`` times
     the real total.
     """
-    synthetic = np.array([o == "synthetic" for o in origins], dtype=bool)
+    synthetic = np.array([is_train_only(o) for o in origins], dtype=bool)
     weights = np.ones(len(origins))
     n_real, n_syn = int((~synthetic).sum()), int(synthetic.sum())
     if n_syn and n_real and min_real_share > 0:

@@ -135,9 +135,11 @@ class MlflowTracker:
         import mlflow
         import pandas as pd
 
+        from nkdiplomacy.records import is_train_only
+
         for file in files:
             frame = pd.read_json(file, lines=True)
-            context = "train" if set(frame["origin"]) == {"synthetic"} else "cross-validation"
+            context = "train" if all(is_train_only(o) for o in frame["origin"]) else "cross-validation"
             mlflow.log_input(
                 mlflow.data.from_pandas(frame, source=str(file), name=Path(file).stem), context=context
             )
