@@ -140,12 +140,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _training_digest(model: str) -> str | None:
-    import json
 
+    from nkdiplomacy.estimators.persist import ManifestKey, read_manifest
     from nkdiplomacy.serving.locate import resolve_model
 
-    manifest = json.loads((resolve_model(model) / "manifest.json").read_text())
-    return manifest.get("training_data", {}).get("digest")
+    return read_manifest(resolve_model(model)).get(ManifestKey.TRAINING_DATA, {}).get("digest")
 
 
 def _record(label: str, row: dict) -> None:

@@ -12,10 +12,11 @@ import yaml
 from conftest import REPO, SEED, SYNTHETIC, local_env
 from sklearn.metrics import f1_score
 
+from nkdiplomacy.estimators.persist import ManifestKey
 from nkdiplomacy.trainer.crossval import cross_validate, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records, training_weights
 from nkdiplomacy.trainer.recipe import champion_metrics, load_config
-from nkdiplomacy.trainer.train import RESOLVED_RECIPE, train_recipe
+from nkdiplomacy.trainer.train import train_recipe
 
 # Leave-one-article-out over the seed pages: two folds of a sliver of the data.
 TINY = {
@@ -112,8 +113,11 @@ def test_save_model_writes_a_loadable_mlflow_model_folder(local_store):
 
     (manifest,) = (local_store / "out").rglob("manifest.json")
     saved = json.loads(manifest.read_text())
-    assert saved[RESOLVED_RECIPE]["seed"] == 13 and saved[RESOLVED_RECIPE]["max_folds"] == 2
-    assert saved[RESOLVED_RECIPE]["estimator"]["threshold"] == 0.4
+    assert (
+        saved[ManifestKey.RESOLVED_RECIPE]["seed"] == 13
+        and saved[ManifestKey.RESOLVED_RECIPE]["max_folds"] == 2
+    )
+    assert saved[ManifestKey.RESOLVED_RECIPE]["estimator"]["threshold"] == 0.4
     assert saved["training_data"]["digest"] and saved["training_data"]["n_records"] > 0
 
 

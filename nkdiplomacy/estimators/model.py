@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nkdiplomacy.bounds import UNIT, Bound
-from nkdiplomacy.estimators.persist import MANIFEST, ModelError, read_manifest, write_manifest
+from nkdiplomacy.estimators.persist import MANIFEST, ManifestKey, ModelError, read_manifest, write_manifest
 from nkdiplomacy.schema import OFF_TOPIC, decide, event_type_names
 from nkdiplomacy.text.context import SegmentInput, as_inputs
 
@@ -155,11 +155,11 @@ class SegmentModel:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         manifest = {
-            "family": self.family,
-            "params": self.get_params(),
-            "event_types": json.loads(schema_json()),
-            "n_train": self.n_train_,
-            "nkdiplomacy_version": __version__,
+            ManifestKey.FAMILY: self.family,
+            ManifestKey.PARAMS: self.get_params(),
+            ManifestKey.EVENT_TYPES: json.loads(schema_json()),
+            ManifestKey.N_TRAIN: self.n_train_,
+            ManifestKey.VERSION: __version__,
             **(extra or {}),
         }
         self._save_payload(path)
@@ -190,7 +190,7 @@ class SegmentModel:
     @classmethod
     def from_folder(cls, path: Path, manifest: dict[str, Any]) -> SegmentModel:
         """The model saved in ``path`` (whose manifest is ``manifest``) as an instance of ``cls``."""
-        params = manifest["params"]
+        params = manifest[ManifestKey.PARAMS]
         unknown = sorted(set(params) - set(cls._param_names()))
         if unknown:
             raise ModelError(f"{path / MANIFEST}: unknown {cls.family} parameters {unknown}")
@@ -202,7 +202,7 @@ class SegmentModel:
         model = cls(**params)
         model._load_payload(path)
         model.classes_ = np.array(label_space(), dtype=object)
-        model.n_train_ = manifest["n_train"]
+        model.n_train_ = manifest[ManifestKey.N_TRAIN]
         return model
 
     # -- for family subclasses -------------------------------------------------
@@ -229,7 +229,7 @@ def load_model(path: str | Path) -> SegmentModel:
     path = Path(path)
     manifest = read_manifest(path)
     try:
-        cls = model_class(manifest["family"])
+        cls = model_class(manifest[ManifestKey.FAMILY])
     except ValueError as exc:
         raise ModelError(f"{path / MANIFEST}: {exc}") from None
     return cls.from_folder(path, manifest)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import stat
 import zipfile
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,35 @@ import numpy as np
 
 from nkdiplomacy.schema import event_type_names
 
-# A saved-model folder: its manifest (family, params, event types, n_train, extras).
+# A saved-model folder: its manifest (the keys of ManifestKey) and its family's data files.
 MANIFEST = "manifest.json"
+
+
+class ManifestKey(StrEnum):
+    """The keys of a model's manifest, the one list of what a model folder says about itself."""
+
+    # Written by every model's save, required to load it.
+    FAMILY = "family"
+    PARAMS = "params"
+    EVENT_TYPES = "event_types"
+    N_TRAIN = "n_train"
+    VERSION = "nkdiplomacy_version"
+    # Written by training (``nkdiplomacy train --save-model``), read by the model card and evaluate.
+    RECIPE = "recipe"
+    RESOLVED_RECIPE = "resolved_recipe"
+    TRAINING_DATA = "training_data"
+    CV_METRICS = "cv_metrics"
+    CV_PER_FOLD = "cv_per_fold"
+    CV_PER_GENRE = "cv_per_genre"
+
+
+# The keys a manifest must have to load, with their JSON types.
+REQUIRED_KEYS = {
+    ManifestKey.FAMILY: str,
+    ManifestKey.PARAMS: dict,
+    ManifestKey.N_TRAIN: int,
+    ManifestKey.EVENT_TYPES: list,
+}
 # An MLflow model folder: MLflow's own description of it, and the saved-model folder it wraps,
 # logged as the pyfunc artifact ARTIFACT_KEY (MLflow keeps an artifact folder under its own name).
 MLMODEL = "MLmodel"
@@ -107,10 +135,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
         raise ModelError(f"{file}: malformed JSON ({first_line(exc)})") from None
     if not isinstance(manifest, dict):
         raise ModelError(f"{file}: expected a JSON object, got a {type(manifest).__name__}")
-    for key, kind in (("family", str), ("params", dict), ("n_train", int), ("event_types", list)):
+    for key, kind in REQUIRED_KEYS.items():
         if not isinstance(manifest.get(key), kind):
-            raise ModelError(f"{file}: {key!r} missing or not a {kind.__name__}")
-    names = tuple(e.get("name") if isinstance(e, dict) else e for e in manifest["event_types"])
+            raise ModelError(f"{file}: {str(key)!r} missing or not a {kind.__name__}")
+    names = tuple(e.get("name") if isinstance(e, dict) else e for e in manifest[ManifestKey.EVENT_TYPES])
     if names != event_type_names():
         raise ModelError(
             f"{path}: model was trained on event types {names}, this package has {event_type_names()}"

@@ -15,7 +15,7 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from nkdiplomacy.estimators.persist import ARTIFACT_KEY, read_manifest
+from nkdiplomacy.estimators.persist import ARTIFACT_KEY, ManifestKey, read_manifest
 from nkdiplomacy.schema import DEFAULT_THRESHOLD, checked_threshold, output_columns, scored_columns
 from nkdiplomacy.serving.columns import NULLABLE, output_kinds
 from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
@@ -112,7 +112,7 @@ def pip_requirements() -> list[str]:
 
 
 def _threshold(native_dir) -> float:
-    return float(read_manifest(Path(native_dir))["params"].get("threshold", DEFAULT_THRESHOLD))
+    return float(read_manifest(Path(native_dir))[ManifestKey.PARAMS].get("threshold", DEFAULT_THRESHOLD))
 
 
 def save_pyfunc(native_dir, path) -> None:

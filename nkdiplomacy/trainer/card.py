@@ -13,6 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+from nkdiplomacy.estimators.persist import ManifestKey as K
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import event_type_names
 
@@ -61,13 +62,13 @@ def _table(rows: list[dict], key: str, title: str) -> list[str]:
 
 def model_card(manifest: dict) -> str:
     """The Markdown card of a model folder whose manifest is ``manifest``."""
-    cv = {k.removeprefix("cv_"): v for k, v in manifest.get("cv_metrics", {}).items()}
-    recipe = manifest.get("resolved_recipe", {})
-    data = manifest.get("training_data", {})
-    threshold = manifest.get("params", {}).get("threshold")
+    cv = {k.removeprefix("cv_"): v for k, v in manifest.get(K.CV_METRICS, {}).items()}
+    recipe = manifest.get(K.RESOLVED_RECIPE, {})
+    data = manifest.get(K.TRAINING_DATA, {})
+    threshold = manifest.get(K.PARAMS, {}).get("threshold")
     scheme = recipe.get("cv", {}).get("scheme", "source")
     lines = [
-        f"# nkdiplomacy model: `{manifest.get('recipe', '?')}` ({manifest['family']} family)",
+        f"# nkdiplomacy model: `{manifest.get(K.RECIPE, '?')}` ({manifest[K.FAMILY]} family)",
         "",
         "Flags each line (segment) of a scraped web page as an on-topic North Korea diplomacy passage or",
         "off-topic, and gives each on-topic passage an event type (`"
@@ -77,8 +78,8 @@ def model_card(manifest: dict) -> str:
         "",
         "## Model details",
         "",
-        f"- Family: `{manifest['family']}`; recipe `{manifest.get('recipe', '?')}` (resolved form in `manifest.json`).",
-        f"- Package version {manifest.get('nkdiplomacy_version', '?')}; {manifest.get('n_train', 0):,} training rows.",
+        f"- Family: `{manifest[K.FAMILY]}`; recipe `{manifest.get(K.RECIPE, '?')}` (resolved form in `manifest.json`).",
+        f"- Package version {manifest.get(K.VERSION, '?')}; {manifest.get(K.N_TRAIN, 0):,} training rows.",
         f"- Training data digest `{data.get('digest', '?')}`: {data.get('n_records', 0):,} records of "
         + f"{len(data.get('doc_ids', [])):,} pages.",
         f"- Decision threshold: a segment is on-topic when its relevance score is at least {threshold}.",
@@ -126,11 +127,11 @@ def model_card(manifest: dict) -> str:
         + ".",
         "",
     ]
-    if manifest.get("cv_per_fold"):
-        lines += ["Per held-out fold:", "", *_table(manifest["cv_per_fold"], "fold", "Held out"), ""]
-    if manifest.get("cv_per_genre"):
+    if manifest.get(K.CV_PER_FOLD):
+        lines += ["Per held-out fold:", "", *_table(manifest[K.CV_PER_FOLD], "fold", "Held out"), ""]
+    if manifest.get(K.CV_PER_GENRE):
         lines += ["Per genre (each genre's pages, pooled over the folds that held them out):", ""]
-        lines += [*_table(manifest["cv_per_genre"], "genre", "Genre"), ""]
+        lines += [*_table(manifest[K.CV_PER_GENRE], "genre", "Genre"), ""]
     lines += [
         "## Limitations",
         "",

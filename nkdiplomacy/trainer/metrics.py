@@ -19,9 +19,6 @@ import numpy as np
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_type_names
 
-# The manifest key under which a trained model records its training data.
-TRAINING_DATA = "training_data"
-
 # The pooled summary metrics (higher is better); per-type ``event_f1_<type>`` come besides.
 SUMMARY_METRICS = (
     "relevance_precision",
@@ -118,7 +115,7 @@ def training_data_summary(records: Sequence[Annotation]) -> dict:
 
 def seen_in_training(model_folder: Path, doc_ids: set[str]) -> set[str]:
     """The ``doc_ids`` the model at ``model_folder`` was trained on (none known: empty)."""
-    from nkdiplomacy.estimators.persist import MANIFEST
+    from nkdiplomacy.estimators.persist import MANIFEST, ManifestKey
 
     manifest = json.loads((Path(model_folder) / MANIFEST).read_text(encoding="utf-8"))
-    return doc_ids & set(manifest.get(TRAINING_DATA, {}).get("doc_ids", []))
+    return doc_ids & set(manifest.get(ManifestKey.TRAINING_DATA, {}).get("doc_ids", []))

@@ -24,20 +24,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from nkdiplomacy.estimators.persist import read_manifest
+from nkdiplomacy.estimators.persist import ManifestKey, read_manifest
 from nkdiplomacy.records import Annotation
 from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.trainer.card import CARD, model_card
 from nkdiplomacy.trainer.crossval import checked_folds, cross_validate_recipe, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records
-from nkdiplomacy.trainer.metrics import TRAINING_DATA, training_data_summary
+from nkdiplomacy.trainer.metrics import training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
 from nkdiplomacy.trainer.report import log_evaluation_artifacts
 from nkdiplomacy.trainer.tracker import MlflowTracker, Tracker
 from nkdiplomacy.writing import check_model_folder, replace_folder
-
-# The manifest key under which a trained model records its resolved recipe and estimator parameters.
-RESOLVED_RECIPE = "resolved_recipe"
 
 
 @dataclass
@@ -134,8 +131,8 @@ def cv_tables(predictions: pd.DataFrame, threshold: float) -> dict[str, list[dic
     """The CV metrics of the page view per held-out fold and per genre, for the manifest and card."""
     page = predictions[predictions["view"] == "page"]
     return {
-        f"cv_per_{by}": json.loads(per_group_metrics(page, threshold, by).to_json(orient="records"))
-        for by in ("fold", "genre")
+        key: json.loads(per_group_metrics(page, threshold, by).to_json(orient="records"))
+        for key, by in ((ManifestKey.CV_PER_FOLD, "fold"), (ManifestKey.CV_PER_GENRE, "genre"))
     }
 
 
@@ -152,11 +149,13 @@ def save_native(
     estimator parameters used), the CV metrics (pooled, and per fold and genre in ``tables``) and a
     fingerprint of the training data; then its model card (:mod:`.card`) from that manifest."""
     extra = {
-        "cv_metrics": cv_metrics,
+        ManifestKey.CV_METRICS: cv_metrics,
         **(tables or {}),
-        "recipe": cfg.name,
-        RESOLVED_RECIPE: json.loads(json.dumps({**cfg.resolved(), "estimator": params}, default=str)),
-        TRAINING_DATA: training_data_summary(records),
+        ManifestKey.RECIPE: cfg.name,
+        ManifestKey.RESOLVED_RECIPE: json.loads(
+            json.dumps({**cfg.resolved(), "estimator": params}, default=str)
+        ),
+        ManifestKey.TRAINING_DATA: training_data_summary(records),
     }
     path = model.save(folder, extra=extra)
     (path / CARD).write_text(model_card(read_manifest(path)), encoding="utf-8")
