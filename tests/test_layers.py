@@ -20,7 +20,7 @@ LAYERS = {
     "schema": 0,
     "bounds": 0,
     "extras": 0,
-    "tracking": 0,
+    "mlflow_store": 0,
     "files": 0,
     "writing": 0,
     "text": 1,
@@ -46,7 +46,7 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "nkdiplomacy"]
         elif isinstance(node, ast.ImportFrom) and node.module == "nkdiplomacy":
-            # ``from nkdiplomacy import tracking`` names a module; ``__version__`` is the version string.
+            # ``from nkdiplomacy import mlflow_store`` names a module; ``__version__`` is the version string.
             found += [(node.lineno, f"nkdiplomacy.{a.name}") for a in node.names if a.name != "__version__"]
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "nkdiplomacy":
             found.append((node.lineno, node.module))

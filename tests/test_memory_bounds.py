@@ -41,7 +41,7 @@ def test_a_serving_request_over_the_size_limit_is_a_clear_error():
     import pandas as pd
     from mlflow.exceptions import MlflowException
 
-    from nkdiplomacy.serving.pyfunc import MAX_REQUEST_TEXT_BYTES
+    from nkdiplomacy.serving.mlflow_model import MAX_REQUEST_TEXT_BYTES
 
     model = mlflow.pyfunc.load_model(str(REPO / "models" / "default"))
     big = pd.DataFrame({"text": ["North Korea " * 1000] * (MAX_REQUEST_TEXT_BYTES // 12_000 + 1)})

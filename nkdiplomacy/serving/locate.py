@@ -77,7 +77,7 @@ def download(uri: str, dst: Path | None = None) -> Path:
     from nkdiplomacy.extras import require
 
     require("mlflow", "mlflow", what=f"loading {uri}")
-    from nkdiplomacy.tracking import existing_tracking_uri, tracking_uri
+    from nkdiplomacy.mlflow_store import existing_tracking_uri, tracking_uri
 
     if uri.startswith(_REGISTRY_SCHEMES) and existing_tracking_uri() is None:
         raise ModelLoadError(f"{uri}: no MLflow tracking store is configured (set MLFLOW_TRACKING_URI)")

@@ -2,6 +2,6 @@
 
 import mlflow
 
-from nkdiplomacy.serving.pyfunc import PyfuncModel
+from nkdiplomacy.serving.mlflow_model import PyfuncModel
 
 mlflow.models.set_model(PyfuncModel())

@@ -21,7 +21,7 @@ from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model
 from nkdiplomacy.trainer.metrics import evaluate_scores
 from nkdiplomacy.trainer.recipe import FoldError, TrainConfig
-from nkdiplomacy.trainer.tracker import NullTracker, Tracker
+from nkdiplomacy.trainer.run_log import NullTracker, Tracker
 
 # A cheaper variant is kept while it costs under this much of any of these metrics (see choose_variant).
 VARIANT_TOLERANCE = 0.01

@@ -16,7 +16,7 @@ from nkdiplomacy.records import Annotation, is_train_only
 from nkdiplomacy.schema import OFF_TOPIC
 from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.recipe import TrainConfig
-from nkdiplomacy.trainer.tracker import NullTracker, Tracker
+from nkdiplomacy.trainer.run_log import NullTracker, Tracker
 
 
 def load_training_records(cfg: TrainConfig) -> list[Annotation]:

@@ -12,7 +12,7 @@ import pandas as pd
 from nkdiplomacy.schema import event_type_names
 from nkdiplomacy.trainer.crossval import per_group_metrics
 from nkdiplomacy.trainer.metrics import confusion_figure
-from nkdiplomacy.trainer.tracker import Tracker
+from nkdiplomacy.trainer.run_log import Tracker
 
 
 def log_evaluation_artifacts(

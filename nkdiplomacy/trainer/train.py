@@ -33,7 +33,7 @@ from nkdiplomacy.trainer.fitting import fit_final, load_training_records
 from nkdiplomacy.trainer.metrics import training_data_summary
 from nkdiplomacy.trainer.recipe import TrainConfig
 from nkdiplomacy.trainer.report import log_evaluation_artifacts
-from nkdiplomacy.trainer.tracker import MlflowTracker, Tracker
+from nkdiplomacy.trainer.run_log import MlflowTracker, Tracker
 from nkdiplomacy.writing import check_model_folder, replace_folder
 
 
@@ -85,7 +85,7 @@ def train_recipe(
             name = cfg.mlflow.registered_model if cfg.mlflow.register else None
             model_uri, version = tracker.log_model(native, name)
             if target is not None:
-                from nkdiplomacy.serving.pyfunc import save_pyfunc
+                from nkdiplomacy.serving.mlflow_model import save_pyfunc
 
                 def write(staging: Path) -> None:
                     save_pyfunc(native, staging)

@@ -79,22 +79,22 @@ class NullTracker:
 
 
 class MlflowTracker:
-    """Records to the MLflow store of :mod:`nkdiplomacy.tracking` under ``experiment``."""
+    """Records to the MLflow store of :mod:`nkdiplomacy.mlflow_store` under ``experiment``."""
 
     def __init__(self, experiment: str):
-        from nkdiplomacy import tracking
+        from nkdiplomacy import mlflow_store
 
-        tracking.setup(experiment)
+        mlflow_store.setup(experiment)
 
     @contextlib.contextmanager
     def run(self, name: str, tags: dict[str, str]) -> Iterator[str]:
         """A run tagged with ``tags`` besides the source commit and library versions."""
         import mlflow
 
-        from nkdiplomacy import tracking
+        from nkdiplomacy import mlflow_store
 
         with mlflow.start_run(run_name=name) as run:
-            mlflow.set_tags({**tracking.run_tags(), **tags})
+            mlflow.set_tags({**mlflow_store.run_tags(), **tags})
             yield run.info.run_id
 
     @contextlib.contextmanager
@@ -145,13 +145,13 @@ class MlflowTracker:
             )
 
     def log_model(self, native: Path, registered_name: str | None) -> tuple[str, str | None]:
-        from nkdiplomacy.serving.pyfunc import log_pyfunc
+        from nkdiplomacy.serving.mlflow_model import log_pyfunc
 
         info = log_pyfunc(native, registered_model_name=registered_name)
         version = info.registered_model_version
         return info.model_uri, (str(version) if registered_name and version else None)
 
     def promote(self, registered_name: str, version: str, metric: str, value: float) -> bool:
-        from nkdiplomacy import tracking
+        from nkdiplomacy import mlflow_store
 
-        return tracking.promote_if_better(registered_name, version, metric, value)
+        return mlflow_store.promote_if_better(registered_name, version, metric, value)
