@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -35,9 +34,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from nkdiplomacy.corpus.splits import _outlet, grouped_folds
+from machine import machine_line
+
+from nkdiplomacy.corpus.splits import grouped_folds, outlet_of
 from nkdiplomacy.labeling.suggest import Candidate, pick
 from nkdiplomacy.text.context import record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model, load_training_records
@@ -98,7 +98,7 @@ def run_group(cfg, params, records, inputs, fold, sizes, step, repeats, seed, lo
         rel, ev = _scores(current, [inputs[i] for i in remaining])
         cands = [
             Candidate(records[i].doc_id, records[i].seg_id, records[i].text, float(rel[k]), tuple(ev[k]),
-                      group=_outlet(records[i]))
+                      group=outlet_of(records[i]))
             for k, i in enumerate(remaining)
         ]  # fmt: skip
         want = min(step, max(target_sizes) - len(chosen))
@@ -227,7 +227,7 @@ def report(args, cfg, results, sizes, start):
         "seed": args.seed,
         "seconds": round(time.perf_counter() - start, 1),
         "groups": [g["group"] for g in results],
-        "machine": f"{platform.machine()}, {platform.python_version()}",
+        "machine": machine_line(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "active_learning.json").write_text(json.dumps({"meta": meta, "rows": table}, indent=2) + "\n")

@@ -10,8 +10,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 RAW_DIR = ROOT / "data" / "raw"
 # The first protocol's data: the seed pages and the synthetic ones (which only ever train).

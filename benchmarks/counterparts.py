@@ -18,8 +18,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def scores(pairs: list[tuple[set[str], set[str]]]) -> dict:
@@ -61,7 +59,7 @@ def evaluate(records, finder) -> tuple[dict, dict[str, dict]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from report import machine_info
+    from machine import machine_info
 
     from nkdiplomacy.corpus.annotations import read_annotations
     from nkdiplomacy.text.counterparts import CounterpartFinder, plain_dictionary

@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import re
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +52,6 @@ def _fmt(value) -> str:
 
 def benchmarks_page() -> str:
     """docs/benchmarks.md, rendered from the results files."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import active_learning
     import grouped_cv
     import report

@@ -23,15 +23,10 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 # The encoder rows fix the precision rather than choose it.
 ENC = {"choose_variant": False, "model.precision": "int8"}
@@ -97,7 +92,7 @@ def run_row(
         result = train_recipe(cfg, config_path=ROOT / "configs" / recipe, save_to=save_model)
         params, predictions = result.params, result.predictions
         metrics = {k.removeprefix("cv_"): v for k, v in result.metrics.items() if k != "cv_seconds"}
-    from report import machine_info
+    from machine import machine_info
 
     from nkdiplomacy.trainer.metrics import training_data_summary
 
@@ -219,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     if (args.save_model or args.predictions) and len(names) != 1:
         ap.error("--save-model and --predictions take one row: name it with --rows")
     out = ROOT / "benchmarks" / "results" / f"grouped_cv_{args.scheme}.json"
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    from machine import machine_line
+
+    machine = machine_line()
     for name in names:
         row = run_row(name, args.scheme, args.save_model, args.predictions)
         row["date"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

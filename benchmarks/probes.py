@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 ARTICLE = ROOT / "data" / "raw" / "003_254259dacc8f1105.txt"
 SEED = ROOT / "data" / "annotations" / "seed.jsonl"
 SYNTHETIC = ROOT / "data" / "annotations" / "synthetic.jsonl"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -52,13 +51,10 @@ def recombined_articles(n: int, seed: int = 0, raw: Path = RAW) -> list[dict]:
 
 
 def machine() -> dict:
-    from report import cpu_name  # benchmarks/ is this script's folder, first on sys.path
+    from machine import machine_info  # benchmarks/ is this script's folder, first on sys.path
 
     return {
-        "cores": os.cpu_count(),
-        "cpu": cpu_name(),
-        "python": platform.python_version(),
-        "system": platform.platform(),
+        **machine_info(),
         # Other processes compete for the cores: compare runs made at similar load only.
         "load_average_1min": round(os.getloadavg()[0], 2),
     }

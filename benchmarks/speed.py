@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 ARTICLE = ROOT / "data" / "raw" / "003_254259dacc8f1105.txt"
 
 
@@ -39,11 +38,15 @@ def peak_rss_mb() -> float:
 
 def draw_unseen_pages(mirror: Path, pages: int, out: Path, seed: int = 20261201) -> None:
     """Write ``pages`` ABP articles (3-60 lines, any subject, none in ``data/raw/real``) to ``out``."""
+    import importlib.util
     import json
     import random
 
-    sys.path.insert(0, str(ROOT / "training"))
-    from make_real_texts import git, git_dir, lines_of
+    # The page reader of training/make_real_texts.py, loaded from its file (training/ is not a package).
+    spec = importlib.util.spec_from_file_location("make_real_texts", ROOT / "training" / "make_real_texts.py")
+    texts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(texts)
+    git, git_dir, lines_of = texts.git, texts.git_dir, texts.lines_of
 
     mirror = git_dir(mirror)
     corpus = {json.loads(line).get("doc_id") for line in (ROOT / "data/raw/real/manifest.jsonl").open()}
@@ -152,8 +155,7 @@ def _record(label: str, row: dict) -> None:
     import datetime as dt
     import json
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from report import machine_info
+    from machine import machine_info, machine_line
 
     out = ROOT / "benchmarks" / "results" / "speed.json"
     results = json.loads(out.read_text()) if out.exists() else {"rows": {}}
@@ -161,7 +163,7 @@ def _record(label: str, row: dict) -> None:
     row.update(
         date=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         commit=info["git_commit"],
-        machine=f"{info['cpu']}, {info['usable_cores']} cores",
+        machine=machine_line(info),
         load_average=round(os.getloadavg()[0], 2),
     )
     results["rows"][label] = row

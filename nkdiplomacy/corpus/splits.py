@@ -49,7 +49,8 @@ def outlet_brand(outlet: str) -> str:
     return re.sub(r"\s+(?:Online\s+)?News$", "", name) or outlet
 
 
-def _outlet(rec: Annotation) -> str:
+def outlet_of(rec: Annotation) -> str:
+    """The outlet a record is grouped by: its brand, else its source, else its page."""
     return outlet_brand(rec.outlet) if rec.outlet else rec.source or rec.doc_id
 
 
@@ -74,7 +75,7 @@ def held_out_groups(
         return [None if r.train_only else r.doc_id for r in records]
     if scheme == "genre":
         return _genre_groups(records)
-    other = Counter(_outlet(r) for r in records if r.origin == "real" and r.source != STATE_MEDIA)
+    other = Counter(outlet_of(r) for r in records if r.origin == "real" and r.source != STATE_MEDIA)
     outlet_group = _balanced(other, outlet_groups, "outlets")
     kcna_docs = sorted({r.doc_id for r in records if r.source == STATE_MEDIA}, key=_stable)
     story_group = {d: f"kcna-{i % kcna_folds + 1}" for i, d in enumerate(kcna_docs)}
@@ -87,7 +88,7 @@ def held_out_groups(
         elif r.source == STATE_MEDIA:
             groups.append(STATE_MEDIA if scheme == "source" else story_group[r.doc_id])
         else:
-            groups.append(outlet_group[_outlet(r)])
+            groups.append(outlet_group[outlet_of(r)])
     return groups
 
 
