@@ -14,31 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
+from nkdiplomacy.trainer.metrics import counterpart_scores
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def scores(pairs: list[tuple[set[str], set[str]]]) -> dict:
-    """Micro-F1, exact-set accuracy and per-code F1 of ``(gold, predicted)`` code sets."""
-    tp, fp, fn = Counter(), Counter(), Counter()
-    for gold, pred in pairs:
-        tp.update(gold & pred)
-        fp.update(pred - gold)
-        fn.update(gold - pred)
-    codes = sorted(set(tp) | set(fp) | set(fn), key=lambda c: -(tp[c] + fn[c]))
-    t, p, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    return {
-        "segments": len(pairs),
-        "micro_precision": t / (t + p) if t + p else float("nan"),
-        "micro_recall": t / (t + n) if t + n else float("nan"),
-        "micro_f1": 2 * t / (2 * t + p + n) if t + p + n else float("nan"),
-        "exact_set_accuracy": sum(g == q for g, q in pairs) / len(pairs) if pairs else float("nan"),
-        "per_code": {
-            c: {"gold": tp[c] + fn[c], "f1": 2 * tp[c] / (2 * tp[c] + fp[c] + fn[c])} for c in codes
-        },
-    }
 
 
 def evaluate(records, finder) -> tuple[dict, dict[str, dict]]:
@@ -55,7 +36,7 @@ def evaluate(records, finder) -> tuple[dict, dict[str, dict]]:
                 pair = (set(r.counterparts), set(codes))
                 pooled.append(pair)
                 by_source[r.source or r.origin].append(pair)
-    return scores(pooled), {s: scores(p) for s, p in sorted(by_source.items())}
+    return counterpart_scores(pooled), {s: counterpart_scores(p) for s, p in sorted(by_source.items())}
 
 
 def main(argv: list[str] | None = None) -> int:

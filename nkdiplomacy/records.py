@@ -72,17 +72,22 @@ class Prediction:
     score: float
     event_type: str | None
     event_scores: dict[str, float] = field(default_factory=dict)
+    # North Korea's counterparts in an on-topic passage: sorted codes (CHN, RUS, UN...), else empty.
+    counterparts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["counterparts"] = list(self.counterparts)
+        return out
 
     def row(self) -> dict[str, Any]:
-        """One flat row: ``doc_id``, ``seg_id``, ``text``, then ``relevant``, ``score``,
-        ``event_type`` and one ``p_<type>`` per event type (the output columns)."""
-        from nkdiplomacy.schema import event_score_column
+        """One flat row: ``doc_id``, ``seg_id``, ``text``, then the output columns (``relevant``,
+        ``score``, ``event_type``, one ``p_<type>`` per event type, ``counterparts`` as one string)."""
+        from nkdiplomacy.schema import COUNTERPARTS, event_score_column, joined_codes
 
-        row = {k: v for k, v in self.to_dict().items() if k != "event_scores"}
+        row = {k: v for k, v in self.to_dict().items() if k not in ("event_scores", COUNTERPARTS)}
         row.update({event_score_column(k): v for k, v in self.event_scores.items()})
+        row[COUNTERPARTS] = joined_codes(self.counterparts)
         return row
 
 

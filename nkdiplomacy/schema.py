@@ -125,6 +125,22 @@ def event_score_column(name: str) -> str:
     return f"p_{name}"
 
 
+# The output column of North Korea's counterparts in an on-topic passage (data/LABELING.md, section 5).
+COUNTERPARTS = "counterparts"
+
+
+def joined_codes(codes) -> str:
+    """Counterpart codes as one flat cell (CSV, the pyfunc model, Spark): sorted, space-separated."""
+    return " ".join(sorted(codes))
+
+
 def output_columns() -> tuple[str, ...]:
-    """The columns of a model's output, in order: the decision, the score, one ``p_<type>`` per type."""
-    return ("relevant", "score", "event_type", *(event_score_column(t) for t in event_type_names()))
+    """The columns of a model's output, in order: the decision, the score, the event type, one
+    ``p_<type>`` per type, the counterparts (:func:`joined_codes`)."""
+    return (
+        "relevant",
+        "score",
+        "event_type",
+        *(event_score_column(t) for t in event_type_names()),
+        COUNTERPARTS,
+    )

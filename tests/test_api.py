@@ -55,10 +55,29 @@ def test_classify_accepts_a_single_string(default):
 def test_predictions_convert_to_json_and_dataframe(default):
     preds = default.classify_article("Kim Jong Un met Xi Jinping in Beijing.\nShare this article\n")
     row = json.loads(json.dumps(preds[0].to_dict()))
-    assert set(row) == {"doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores"}
+    assert set(row) == {
+        "doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores", "counterparts"
+    }  # fmt: skip
+    assert row["counterparts"] == (["CHN"] if row["relevant"] else [])
     frame = nkdiplomacy.Classifier.to_frame(preds)
     assert list(frame["seg_id"]) == [0, 1]
-    assert {f"p_{t}" for t in event_type_names()} <= set(frame.columns)
+    assert {f"p_{t}" for t in event_type_names()} | {"counterparts"} <= set(frame.columns)
+
+
+def test_counterparts_are_read_in_page_context_and_only_for_on_topic_passages(default):
+    page = (
+        "Kim Jong Un receives Russian delegation\n"
+        "Kim Jong Un received a delegation led by Russian Defence Minister Sergei Shoigu in Pyongyang.\n"
+        "The two sides discussed military cooperation and the regional situation.\n"
+        "Russia and China held a trade fair in Harbin.\n"
+    )
+    preds = default.classify_article(page)
+    assert preds[1].relevant and preds[1].counterparts == ("RUS",)
+    # "the two sides" names no state: it takes the page's counterpart.
+    assert preds[2].relevant and preds[2].counterparts == ("RUS",)
+    assert all(p.counterparts == () for p in preds if not p.relevant)
+    alone = default.classify("The two sides discussed military cooperation and the regional situation.")[0]
+    assert alone.counterparts == ()  # alone, "the two sides" has no page to point to
 
 
 def test_threshold_changes_decisions(default):

@@ -58,7 +58,9 @@ def test_predict_jsonl_has_one_record_per_segment():
     result = run_cli("predict", str(ARTICLE), "--format", "jsonl")
     rows = [json.loads(x) for x in lines(result)]
     assert [r["seg_id"] for r in rows] == list(range(20))
-    assert set(rows[0]) == {"doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores"}
+    assert set(rows[0]) == {
+        "doc_id", "seg_id", "text", "relevant", "score", "event_type", "event_scores", "counterparts"
+    }  # fmt: skip
     assert rows[0]["doc_id"] == ARTICLE.stem
 
 
@@ -79,6 +81,22 @@ def test_only_relevant_and_threshold_filter_segments():
         "predict", str(ARTICLE), "--format", "jsonl", "--only-relevant", "--threshold", "0.999999"
     )
     assert len(lines(strict)) < len(relevant)
+
+
+def test_counterpart_keeps_only_on_topic_passages_with_that_counterpart():
+    rows = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl"))]
+    russia = [
+        json.loads(x)
+        for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl", "--counterpart", "rus"))
+    ]
+    expected = [r["seg_id"] for r in rows if r["relevant"] and "RUS" in r["counterparts"]]
+    assert expected and [r["seg_id"] for r in russia] == expected
+    either = run_cli(
+        "predict", str(ARTICLE), "--format", "jsonl", "--counterpart", "RUS", "--counterpart", "CHN"
+    )
+    both = {r["seg_id"] for r in rows if r["relevant"] and {"RUS", "CHN"} & set(r["counterparts"])}
+    assert {json.loads(x)["seg_id"] for x in lines(either)} == both > set(expected)
+    assert_one_line_error(run_cli("predict", str(ARTICLE), "--counterpart", "Mars"), "unknown code 'MARS'")
 
 
 def test_threshold_outside_unit_interval_is_an_error():
@@ -183,6 +201,29 @@ def test_evaluate_prints_the_protocol_metrics():
     metrics = json.loads(result.stdout)
     assert metrics["n_segments"] == 103 and metrics["n_on_topic"] == 58
     assert {"relevance_f1", "relevance_pr_auc", "event_accuracy", "event_macro_f1"} <= set(metrics)
+
+
+def test_evaluate_reports_counterpart_figures_when_the_labels_have_them(tmp_path):
+    page = [
+        ("Kim Jong Un met Vladimir Putin in Vladivostok on Thursday.", ["RUS"]),
+        ("The two sides discussed cooperation in many fields.", ["RUS"]),
+        ("Kim Jong Un also met Xi Jinping later that year.", ["RUS"]),  # the finder says CHN: a miss
+    ]
+    labels = tmp_path / "labels.jsonl"
+    rows = [
+        {"doc_id": "p", "seg_id": i, "text": t, "relevant": True, "event_type": "meeting", "origin": "real",
+         "genre": "news", "counterparts": c}
+        for i, (t, c) in enumerate(page)
+    ]  # fmt: skip
+    labels.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    metrics = json.loads(run_cli("evaluate", str(labels), "--json").stdout)
+    assert metrics["n_counterpart_segments"] == 3
+    assert metrics["counterpart_exact_set_accuracy"] == pytest.approx(2 / 3)
+    assert metrics["counterpart_micro_f1"] == pytest.approx(
+        2 * 2 / (2 * 2 + 1 + 1)
+    )  # 2 right, CHN extra, RUS missed
+    without = json.loads(run_cli("evaluate", str(SEED), "--json").stdout)
+    assert not any(k.startswith(("counterpart_", "n_counterpart")) for k in without)
 
 
 def test_evaluate_table_output():

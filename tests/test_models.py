@@ -209,8 +209,7 @@ def test_extra_first_stage_without_a_family_is_refused(tiny_data):
 
 
 def test_page_keys_group_a_page_and_keep_lone_segments_apart():
-    from nkdiplomacy.estimators.stacked import page_keys
-    from nkdiplomacy.text.context import article_inputs, lone_input
+    from nkdiplomacy.text.context import article_inputs, lone_input, page_keys
 
     page = article_inputs(["Title of the page here", "Body line one.", "Body line two."])
     keys = page_keys([*page, lone_input("Same text"), lone_input("Same text")])

@@ -95,6 +95,7 @@ def cmd_predict(args) -> int:
     from nkdiplomacy.text.articles import InputError, expand, iter_articles
 
     _check_threshold(args.threshold)
+    counterparts = _checked_counterparts(args.counterpart or [])
     output = Output(
         args.output, WRITERS[args.format], inputs=[p for p in expand(args.paths) if isinstance(p, Path)]
     )
@@ -104,7 +105,8 @@ def cmd_predict(args) -> int:
     total = sum(1 for _ in expand(args.paths)) if sys.stderr.isatty() and not on_terminal else 0
     failed = False
     with output, progress(total) as advance:
-        for result in article_results(clf, iter_articles(args.paths, args.max_bytes), args.only_relevant):
+        articles = iter_articles(args.paths, args.max_bytes)
+        for result in article_results(clf, articles, args.only_relevant, counterparts):
             if isinstance(result, InputError):
                 _error(str(result))
                 failed = True
@@ -112,6 +114,18 @@ def cmd_predict(args) -> int:
                 output.write(result)
             advance()
     return 1 if failed else 0
+
+
+def _checked_counterparts(codes: list[str]) -> set[str]:
+    """``--counterpart`` codes, upper-cased, each a code of the gazetteer (else a one-line error)."""
+    from nkdiplomacy.text.counterparts import gazetteer
+
+    known = gazetteer()
+    wanted = {c.strip().upper() for c in codes}
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise CliError(f"--counterpart: unknown code {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return wanted
 
 
 # -- evaluate -----------------------------------------------------------------
@@ -329,6 +343,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     p.add_argument("--max-bytes", **max_bytes)
     p.add_argument("--only-relevant", action="store_true", help="print on-topic segments only")
+    p.add_argument(
+        "--counterpart",
+        action="append",
+        metavar="CODE",
+        help="print on-topic passages with this counterpart only (RUS, CHN, UN...; repeat for any of several)",
+    )
     p.add_argument("--threshold", type=float, help="relevance score at or above which a segment is on-topic")
     p.add_argument(
         "--output", metavar="FILE", help="write here (whole or not at all) instead of standard output"

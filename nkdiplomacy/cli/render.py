@@ -83,7 +83,10 @@ class TextWriter:
             self.stream.write(f"{header}: no on-topic passage ({result.n_segments} segments)\n\n")
             return
         self.stream.write(f"{header}: {result.summary}\n\n")
-        self.stream.writelines(f"[{p.event_type} {p.score:.2f}] {for_terminal(p.text)}\n\n" for p in passages)
+        self.stream.writelines(
+            f"[{' '.join([p.event_type or '', f'{p.score:.2f}', *p.counterparts])}] {for_terminal(p.text)}\n\n"
+            for p in passages
+        )
 
 
 def _console(**kwargs):
@@ -115,6 +118,7 @@ class TableWriter:
         table.add_column("on-topic", justify="center")
         table.add_column("score", justify="right")
         table.add_column("event type")
+        table.add_column("with")
         table.add_column("text", overflow="fold", ratio=1)
         for p in result.predictions:
             text = for_terminal(p.text if len(p.text) <= 160 else p.text[:157] + "...")
@@ -123,6 +127,7 @@ class TableWriter:
                 Text("yes", style="bold green") if p.relevant else Text("no", style="dim"),
                 f"{p.score:.2f}",
                 p.event_type or "",
+                " ".join(p.counterparts),
                 Text(text),
                 style=None if p.relevant else "dim",
             )

@@ -13,7 +13,6 @@ errs on pages it has not seen.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from pathlib import Path
 from typing import ClassVar
@@ -25,23 +24,17 @@ from nkdiplomacy.estimators.heads import LinearHeads
 from nkdiplomacy.estimators.model import SegmentModel, label_space, load_model
 from nkdiplomacy.estimators.persist import ModelError, load_json, save_json
 from nkdiplomacy.schema import DEFAULT_THRESHOLD, event_type_names
-from nkdiplomacy.text.context import SegmentInput, names_north_korea, opens_question, shape_features
+from nkdiplomacy.text.context import (
+    SegmentInput,
+    names_north_korea,
+    opens_question,
+    page_keys,
+    shape_features,
+)
 
 BASE_DIR = "base"
 OFFSETS_FILE = "event_offsets.json"
 _DATELINE = "(KCNA)"
-
-
-def page_keys(inputs: list[SegmentInput]) -> list[str]:
-    """A key per input naming its page: the same title and page text make one page; a lone
-    segment (no neighbours, no page beyond itself) is a page of its own."""
-    keys = []
-    for i, x in enumerate(inputs):
-        if not x.prev_text and not x.next_text:
-            keys.append(f"lone-{i}")
-        else:
-            keys.append(hashlib.sha1(f"{x.title}\x00{x.doc_text}".encode()).hexdigest())
-    return keys
 
 
 def _fold_groups(inputs: list[SegmentInput]) -> list[str]:

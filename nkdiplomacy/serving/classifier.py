@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from nkdiplomacy.records import Prediction, Segment, predictions_to_frame
-from nkdiplomacy.schema import checked_threshold, event_score_column, event_type_names, scored_columns
+from nkdiplomacy.schema import COUNTERPARTS, checked_threshold, event_score_column, event_type_names
 from nkdiplomacy.serving.locate import open_model, resolve_model
+from nkdiplomacy.serving.outputs import model_outputs
 from nkdiplomacy.text.context import SegmentInput, article_inputs, lone_input, record_inputs
 from nkdiplomacy.text.segment import segment
 
@@ -35,7 +36,7 @@ class Classifier:
     def _predict_inputs(
         self, inputs: list[SegmentInput], ids: list[tuple[str | None, int | None]]
     ) -> list[Prediction]:
-        columns = scored_columns(*self.estimator.score_segments(inputs), self.threshold)
+        columns = model_outputs(inputs, *self.estimator.score_segments(inputs), self.threshold)
         names = event_type_names()
         events = [[float(v) for v in columns[event_score_column(n)]] for n in names]
         return [
@@ -47,6 +48,7 @@ class Classifier:
                 score=float(columns["score"][i]),
                 event_type=columns["event_type"][i],
                 event_scores={n: events[j][i] for j, n in enumerate(names)},
+                counterparts=columns[COUNTERPARTS][i],
             )
             for i, ((doc_id, seg_id), x) in enumerate(zip(ids, inputs))
         ]

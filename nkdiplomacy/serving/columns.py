@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from nkdiplomacy.schema import output_columns
 
-# Every other output column is a probability (``double``); ``event_type`` is null when off-topic.
-_KINDS = {"relevant": "boolean", "score": "double", "event_type": "string"}
+# Every other output column is a probability (``double``); ``event_type`` is null when off-topic;
+# ``counterparts`` is a string of codes (empty when there are none).
+_KINDS = {"relevant": "boolean", "score": "double", "event_type": "string", "counterparts": "string"}
 NULLABLE = ("event_type",)
 
 

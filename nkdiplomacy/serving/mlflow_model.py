@@ -16,8 +16,15 @@ import numpy as np
 import pandas as pd
 
 from nkdiplomacy.estimators.persist import ARTIFACT_KEY, ManifestKey, read_manifest
-from nkdiplomacy.schema import DEFAULT_THRESHOLD, checked_threshold, output_columns, scored_columns
+from nkdiplomacy.schema import (
+    COUNTERPARTS,
+    DEFAULT_THRESHOLD,
+    checked_threshold,
+    joined_codes,
+    output_columns,
+)
 from nkdiplomacy.serving.columns import NULLABLE, output_kinds
+from nkdiplomacy.serving.outputs import model_outputs
 from nkdiplomacy.text.context import CONTEXT_COLUMNS, inputs_from_frame
 
 # Models from code: MLflow stores this file instead of a cloudpickled object.
@@ -31,8 +38,10 @@ RUN_ARTIFACT_PATH = "model"
 
 def scores_frame(clf, df: pd.DataFrame, threshold: float | None = None) -> pd.DataFrame:
     """Score a DataFrame of segments with a fitted classifier; the pyfunc output format."""
-    relevance, events = clf.score_segments(inputs_from_frame(df))
-    columns = scored_columns(relevance, events, clf.threshold if threshold is None else threshold)
+    inputs = inputs_from_frame(df)
+    relevance, events = clf.score_segments(inputs)
+    columns = model_outputs(inputs, relevance, events, clf.threshold if threshold is None else threshold)
+    columns[COUNTERPARTS] = pd.Series([joined_codes(c) for c in columns[COUNTERPARTS]], dtype=object)
     columns["relevant"] = np.asarray(columns["relevant"], dtype=bool)
     # object dtype keeps None (pandas 3 would infer `str` and turn None into NaN, served as bare NaN).
     columns["event_type"] = pd.Series(columns["event_type"], dtype=object)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,13 +30,17 @@ class ArticleResult:
 
 
 def article_results(
-    clf: Classifier, articles: Iterable[Article | InputError], only_relevant: bool = False
+    clf: Classifier,
+    articles: Iterable[Article | InputError],
+    only_relevant: bool = False,
+    counterparts: Collection[str] = (),
 ) -> Iterator[ArticleResult | InputError]:
     """Each article's result, or an :class:`InputError` for an unreadable one or one with no text line.
 
     Two articles with the same id (files of one name in different folders) keep distinct ids: a
     repeated ``name`` takes the first free ``name#2``, ``name#3``, ... (free of real names too).
-    With ``only_relevant``, an article's results hold its on-topic predictions only.
+    With ``only_relevant``, an article's results hold its on-topic predictions only; with
+    ``counterparts``, only the on-topic predictions with one of those counterparts.
     """
     used: set[str] = set()
     for article in articles:
@@ -52,5 +56,7 @@ def article_results(
         if not preds:
             yield InputError(f"{article.source}: no text lines")
             continue
-        shown = [p for p in preds if p.relevant] if only_relevant else preds
+        shown = [p for p in preds if p.relevant] if only_relevant or counterparts else preds
+        if counterparts:
+            shown = [p for p in shown if set(p.counterparts) & set(counterparts)]
         yield ArticleResult(doc_id=doc_id, source=article.source, predictions=shown, n_segments=len(preds))

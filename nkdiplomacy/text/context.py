@@ -7,6 +7,7 @@ the article's text. A lone segment (no article) has empty context.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -190,6 +191,18 @@ def shape_features(inputs: list[SegmentInput], use_context: bool) -> np.ndarray:
             row += [x.position, float(not x.prev_text), float(not x.next_text)]
         rows.append(row)
     return np.asarray(rows, dtype=float)
+
+
+def page_keys(inputs: list[SegmentInput]) -> list[str]:
+    """A key per input naming its page: the same title and page text make one page; a lone
+    segment (no neighbours, no page beyond itself) is a page of its own."""
+    keys = []
+    for i, x in enumerate(inputs):
+        if not x.prev_text and not x.next_text:
+            keys.append(f"lone-{i}")
+        else:
+            keys.append(hashlib.sha1(f"{x.title}\x00{x.doc_text}".encode()).hexdigest())
+    return keys
 
 
 def record_inputs(records: Sequence[Any]) -> list[SegmentInput]:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
+from nkdiplomacy.text.context import SegmentInput, page_keys
+
 # Geography that carries a state's name without presenting it as a party.
 _GEOGRAPHY = re.compile(r"\b(?:Sea of Japan|East China Sea|South China Sea)\b", re.IGNORECASE)
 # Phrases by which a line refers to the counterpart its page is about.
@@ -90,6 +92,28 @@ class CounterpartFinder:
                 codes = {main}
             out.append(tuple(sorted(codes)))
         return out
+
+
+@lru_cache(maxsize=1)
+def default_finder() -> CounterpartFinder:
+    """The gazetteer's finder, built once (its patterns are compiled on first use)."""
+    return CounterpartFinder()
+
+
+def counterparts_of(inputs: Sequence[SegmentInput], relevant: Sequence[bool]) -> list[tuple[str, ...]]:
+    """Each input's counterparts, read page by page (:func:`~nkdiplomacy.text.context.page_keys`, in
+    page order): a lone input is a page of its own; off-topic inputs have none."""
+    out: list[tuple[str, ...]] = [()] * len(inputs)
+    pages: dict[str, list[int]] = {}
+    for i, key in enumerate(page_keys(list(inputs))):
+        pages.setdefault(key, []).append(i)
+    finder = default_finder()
+    for rows in pages.values():
+        rows.sort(key=lambda i: inputs[i].position)
+        found = finder.for_page([inputs[i].text for i in rows], [bool(relevant[i]) for i in rows])
+        for i, codes in zip(rows, found):
+            out[i] = codes
+    return out
 
 
 def plain_dictionary() -> CounterpartFinder:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.text.context import record_inputs
-from nkdiplomacy.trainer.metrics import evaluate_scores, seen_in_training
+from nkdiplomacy.text.counterparts import counterparts_of
+from nkdiplomacy.trainer.metrics import counterpart_scores, evaluate_scores, seen_in_training
 
 
 class EvaluationError(ValueError):
@@ -57,8 +58,29 @@ def evaluate_model(
             f"warning: {len(seen)} of {len(pages)} evaluated pages were in the model's training data; "
             "these scores are not held-out"
         )
-    relevance, events = clf.estimator.score_segments(record_inputs(real))
+    inputs = record_inputs(real)
+    relevance, events = clf.estimator.score_segments(inputs)
     metrics = evaluate_scores(
         [r.relevant for r in real], [r.event_type for r in real], relevance, events, clf.threshold
     )
+    metrics.update(counterpart_metrics(real, inputs))
     return Evaluation(metrics=metrics, folder=folder)
+
+
+def counterpart_metrics(records, inputs) -> dict[str, float]:
+    """Counterpart figures on the on-topic records that carry gold ``counterparts`` (none when no
+    record does): who, given the gold relevance (whether is the relevance figures' job)."""
+    found = counterparts_of(inputs, [r.relevant for r in records])
+    pairs = [
+        (set(r.counterparts), set(c))
+        for r, c in zip(records, found)
+        if r.relevant and r.counterparts is not None
+    ]
+    if not pairs:
+        return {}
+    s = counterpart_scores(pairs)
+    return {
+        "counterpart_micro_f1": s["micro_f1"],
+        "counterpart_exact_set_accuracy": s["exact_set_accuracy"],
+        "n_counterpart_segments": float(s["segments"]),
+    }

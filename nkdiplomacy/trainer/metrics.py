@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,6 +81,28 @@ def evaluate_scores(
     metrics["n_segments"] = float(len(gold_relevant))
     metrics["n_on_topic"] = float(len(on))
     return metrics
+
+
+def counterpart_scores(pairs: Sequence[tuple[set[str], set[str]]]) -> dict:
+    """Micro precision, recall and F1, exact-set accuracy and per-code F1 of ``(gold, predicted)``
+    counterpart code sets (one pair per on-topic segment)."""
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for gold, pred in pairs:
+        tp.update(gold & pred)
+        fp.update(pred - gold)
+        fn.update(gold - pred)
+    codes = sorted(set(tp) | set(fp) | set(fn), key=lambda c: (-(tp[c] + fn[c]), c))
+    t, p, n = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    return {
+        "segments": len(pairs),
+        "micro_precision": t / (t + p) if t + p else float("nan"),
+        "micro_recall": t / (t + n) if t + n else float("nan"),
+        "micro_f1": 2 * t / (2 * t + p + n) if t + p + n else float("nan"),
+        "exact_set_accuracy": sum(g == q for g, q in pairs) / len(pairs) if pairs else float("nan"),
+        "per_code": {
+            c: {"gold": tp[c] + fn[c], "f1": 2 * tp[c] / (2 * tp[c] + fp[c] + fn[c])} for c in codes
+        },
+    }
 
 
 def confusion_figure(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str], title: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nkdiplomacy.schema import OFF_TOPIC, event_score_column, output_columns
+from nkdiplomacy.schema import OFF_TOPIC, output_columns
 from nkdiplomacy.serving.columns import output_kinds
 from nkdiplomacy.text.articles import DEFAULT_MAX_BYTES, format_size
 from nkdiplomacy.text.segment import iter_lines
@@ -51,8 +51,7 @@ def score_articles(batches: Iterator, model_file: str, threshold: float) -> Iter
         rows = []
         for doc_id, text in zip(frame["doc_id"], frame["text"]):
             for p in clf.classify_article(text, doc_id=doc_id):
-                values = {"relevant": p.relevant, "score": p.score}
-                values.update({event_score_column(n): v for n, v in p.event_scores.items()})
+                values = p.row()
                 rows.append(
                     (
                         p.doc_id,
