@@ -113,6 +113,8 @@ def assert_same_as_predict(out: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert (out["text"] == expected["text"]).all()
     assert (out["relevant"] == expected["relevant"]).all()
     assert (out["event_type"] == expected["event_type"].fillna(OFF_TOPIC)).all()
+    codes = expected["counterparts"].map(lambda c: c if isinstance(c, str) else " ".join(c))
+    assert (out["counterparts"] == codes).all() and codes.str.len().gt(0).any()
     for col in ["score", *[event_score_column(t) for t in event_type_names()]]:
         assert (out[col] - expected[col]).abs().max() <= TOL, col
 

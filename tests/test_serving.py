@@ -59,6 +59,8 @@ def test_article_request_matches_the_library(served, trained_model_dir):
     assert [r["relevant"] for r in out] == [p.relevant for p in expected]
     assert [r["score"] for r in out] == pytest.approx([p.score for p in expected], abs=1e-6)
     assert [r["event_type"] for r in out] == [p.event_type for p in expected]
+    assert [r["counterparts"] for r in out] == [" ".join(p.counterparts) for p in expected]
+    assert any(r["counterparts"] for r in out)
     # The article has both on- and off-topic segments, so the comparison is not vacuous.
     assert 0 < sum(r["relevant"] for r in out) < len(out)
     for r in out:
