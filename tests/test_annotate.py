@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,8 +21,6 @@ from nkdiplomacy.corpus.annotations import read_annotations
 from nkdiplomacy.text.segment import segment
 
 ARTICLE = RAW / "003_254259dacc8f1105.txt"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 def make_todo(path: Path, seg_ids=(2, 3, 7, 11)) -> list[dict]:
@@ -58,24 +55,6 @@ class Server:
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)  # as a crash would: nothing is flushed on the way out
         self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        missing = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
-        if os.environ.get("CI"):  # .ci/run installs them: a missing browser there is a failure, not a skip
-            pytest.fail(missing)
-        pytest.skip(missing)
-    from selenium import webdriver
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,860"):
-        opts.add_argument(arg)
-    driver = webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    yield driver
-    driver.quit()
 
 
 def wait_for(driver, condition, timeout=20):

@@ -51,5 +51,8 @@ class Output:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None and self.writer is not None and hasattr(self.writer, "close"):
+            self.writer.close()  # a format's closing part (the HTML page's end)
+            self.stream.flush()
         if self.file is not None:
             self.file.finish(exc_type is None)

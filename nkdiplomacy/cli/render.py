@@ -5,7 +5,9 @@
 - ``jsonl``: one JSON object per segment: ``doc_id``, ``seg_id``, ``text``,
   ``relevant``, ``score``, ``event_type`` (null when off-topic) and
   ``event_scores`` (probability of each event type given on-topic).
-- ``csv``: the same fields with one ``p_<type>`` column per event type, text last.
+- ``csv``: the same fields with one ``p_<type>`` column per event type, counterparts as one cell,
+  text last.
+- ``html``: one self-contained page to look at (:mod:`nkdiplomacy.cli.report`).
 
 Page text and file names are untrusted: ``table``, ``text`` and ``csv`` show control and bidi
 characters as visible escapes, and a CSV cell that a spreadsheet would run as a formula gets a
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from nkdiplomacy.cli.report import HtmlWriter
 from nkdiplomacy.schema import output_columns
 from nkdiplomacy.serving.pages import ArticleResult
 from nkdiplomacy.text.display import for_spreadsheet, for_terminal
@@ -135,7 +138,13 @@ class TableWriter:
         self.console.print(Text(for_terminal(result.summary) + "\n"))
 
 
-WRITERS = {"table": TableWriter, "text": TextWriter, "jsonl": JsonlWriter, "csv": CsvWriter}
+WRITERS = {
+    "table": TableWriter,
+    "text": TextWriter,
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "html": HtmlWriter,
+}
 FORMATS = tuple(WRITERS)
 
 

@@ -22,6 +22,8 @@ class ArticleResult:
     source: str
     predictions: list[Prediction]
     n_segments: int
+    # The relevance threshold the decisions were made at.
+    threshold: float = 0.5
 
     @property
     def summary(self) -> str:
@@ -59,4 +61,4 @@ def article_results(
         shown = [p for p in preds if p.relevant] if only_relevant or counterparts else preds
         if counterparts:
             shown = [p for p in shown if set(p.counterparts) & set(counterparts)]
-        yield ArticleResult(doc_id=doc_id, source=article.source, predictions=shown, n_segments=len(preds))
+        yield ArticleResult(doc_id, article.source, shown, len(preds), clf.threshold)
