@@ -165,6 +165,57 @@ def test_label_with_the_keyboard_undo_reload_and_resume_after_a_crash(tmp_path, 
     ]
 
 
+@pytest.mark.slow  # a real browser
+def test_counterparts_are_typed_with_the_keyboard_accepted_from_the_guess_or_left_unlabeled(
+    tmp_path, browser
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    todo, out = tmp_path / "todo.jsonl", tmp_path / "labels.jsonl"
+    rows = make_todo(todo)
+    rows[0]["counterparts"] = ["CHN"]  # the model's guesses for on-topic segments
+    rows[3]["counterparts"] = ["USA"]
+    todo.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    server = Server(str(todo), "--output", str(out))
+    try:
+        open_page(browser, server.url)
+        assert "CHN" in text_of(browser, "counterparts-guess")
+        press(browser, "c")  # to the field: the keys type codes now, they do not answer
+        press(browser, "rus, chn 1")
+        assert browser.find_element(By.ID, "counterparts").get_attribute("value") == "rus, chn 1"
+        assert labels_in(out) == []
+        press(browser, Keys.ENTER)  # back to the keys: nothing sent yet
+        press(browser, "1")  # an unknown code ("1") is refused: not saved, the message says why
+        wait_for(browser, lambda d: "unknown counterpart '1'" in text_of(d, "message"))
+        assert labels_in(out) == []
+        field = browser.find_element(By.ID, "counterparts")
+        field.clear()
+        press(browser, "c")
+        press(browser, "rus chn")
+        press(browser, Keys.ESCAPE)
+        press(browser, "1")  # on-topic, meeting, with the typed codes (sorted, upper case)
+        wait_for(browser, lambda d: text_of(d, "progress") == "1 of 4 labeled")
+        assert (
+            browser.find_element(By.ID, "counterparts").get_attribute("value") == ""
+        )  # the next item: empty
+        press(browser, "0")  # off-topic: no counterparts
+        wait_for(browser, lambda d: text_of(d, "progress") == "2 of 4 labeled")
+        press(browser, "2")  # on-topic, the field untouched: counterparts left unlabeled
+        wait_for(browser, lambda d: text_of(d, "progress") == "3 of 4 labeled")
+        press(browser, Keys.ENTER)  # the whole guess accepted: type and counterparts
+        wait_for(browser, lambda d: text_of(d, "progress") == "4 of 4 labeled")
+    finally:
+        server.kill()
+    labels = read_annotations(out)
+    assert [(r.seg_id, r.relevant, r.counterparts) for r in labels] == [
+        (2, True, ("CHN", "RUS")),
+        (3, False, None),
+        (7, True, None),
+        (11, True, ("USA",)),
+    ]
+
+
 def _request(url, method="GET", headers=None, body=None):
     req = urllib.request.Request(url, method=method, headers=headers or {}, data=body)
     try:

@@ -113,4 +113,7 @@ def test_suggest_returns_records_and_names_pages_of_one_name_as_predict_does(tmp
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["a", "b", "empty.txt", "page.txt", "page.txt"]
     assert {r["doc_id"] for r in found.records} == {"page", "page#2"}
     assert {r["file"] for r in found.records} == {"a/page.txt", "b/page.txt"}
+    # The model's counterparts travel with an on-topic guess, for the annotator to accept or correct.
+    assert all(("counterparts" in r) == r["relevant"] for r in found.records)
+    assert any(r.get("counterparts") for r in found.records)
     assert found.errors == [f"{tmp_path / 'empty.txt'}: empty file"]

@@ -47,6 +47,7 @@ class Candidate:
     event_probs: tuple[float, ...]
     group: str = ""  # outlet or source: picks are spread across groups as across pages
     file: str | None = None  # the article file the segment comes from (to show it in its page)
+    counterparts: tuple[str, ...] = ()  # the model's counterparts when it judges the segment on-topic
 
 
 def utilities(scores: Sequence[float], event_probs, threshold: float = DEFAULT_THRESHOLD) -> np.ndarray:
@@ -124,6 +125,8 @@ def todo_record(c: Candidate, utility: float, rank: int, threshold: float = DEFA
         "utility": round(utility, 6),
         "rank": rank,
     }
+    if relevant:
+        record["counterparts"] = list(c.counterparts)
     if c.file is not None:
         record["file"] = c.file
     return record
@@ -141,6 +144,7 @@ def candidates_from_predictions(predictions, group: str = "", file: str | None =
             event_probs=tuple(p.event_scores[t] for t in types),
             group=group,
             file=file,
+            counterparts=p.counterparts,
         )
         for p in predictions
     ]

@@ -104,7 +104,13 @@ def create_app(session: Session, token: str | None = None) -> Flask:
     @app.post("/api/answer")
     def answer():
         body = _body()
-        return _call(session.answer, body.get("key"), body.get("relevant"), body.get("event_type"))
+        return _call(
+            session.answer,
+            body.get("key"),
+            body.get("relevant"),
+            body.get("event_type"),
+            body.get("counterparts"),
+        )
 
     @app.post("/api/skip")
     def skip():

@@ -40,6 +40,25 @@ class AnnotateError(Exception):
     """A problem reported as one line (bad to-do file, unwritable or damaged output, port in use)."""
 
 
+def checked_counterparts(value: object, relevant: bool) -> list[str] | None:
+    """An answer's counterparts as sorted, distinct gazetteer codes (``None`` stays unanswered);
+    ``ValueError`` naming the first code the gazetteer does not know."""
+    from nkdiplomacy.text.counterparts import gazetteer
+
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ValueError("'counterparts' must be a list of codes")
+    if value and not relevant:
+        raise ValueError("'counterparts' must be empty for an off-topic segment")
+    codes = sorted({c.strip().upper() for c in value if c.strip()})
+    known = gazetteer()
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValueError(f"unknown counterpart {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return codes
+
+
 def item_key(doc_id: str, seg_id: int) -> str:
     return f"{doc_id}\t{seg_id}"
 
@@ -53,6 +72,7 @@ class Item:
     text: str
     guess_relevant: bool | None = None
     guess_type: str | None = None
+    guess_counterparts: tuple[str, ...] | None = None
     score: float | None = None
     provenance: dict = field(default_factory=dict)
 
@@ -68,6 +88,7 @@ class Item:
             "text": self.text,
             "guess_relevant": self.guess_relevant,
             "guess_type": self.guess_type,
+            "guess_counterparts": None if self.guess_counterparts is None else list(self.guess_counterparts),
             "score": self.score,
         }
 
@@ -114,6 +135,7 @@ def read_todo(path: Path) -> tuple[list[Item], dict[str, list[tuple[int, str]]]]
                 text=ann.text,
                 guess_relevant=ann.relevant,
                 guess_type=ann.event_type,
+                guess_counterparts=ann.counterparts,
                 score=float(score)
                 if isinstance(score, (int, float)) and not isinstance(score, bool)
                 else None,
@@ -279,8 +301,12 @@ class Session:
             "can_undo": bool(self.actions),
         }
 
-    def answer(self, key: str, relevant: object, event_type: object) -> dict:
-        """Append the answer for ``key``; raises ``ValueError`` (a bad request) or ``LookupError`` (a conflict)."""
+    def answer(self, key: str, relevant: object, event_type: object, counterparts: object = None) -> dict:
+        """Append the answer for ``key``; raises ``ValueError`` (a bad request) or ``LookupError`` (a conflict).
+
+        ``counterparts`` (on-topic answers only) is a list of the gazetteer's codes, any case, or
+        ``None`` when the annotator left them unanswered (the record then has no counterparts).
+        """
         item = self.by_key.get(key)
         if item is None:
             raise ValueError("unknown segment")
@@ -290,6 +316,7 @@ class Session:
             raise ValueError(f"'event_type' must be one of {', '.join(event_type_names())}")
         if not relevant and event_type is not None:
             raise ValueError("'event_type' must be null for an off-topic segment")
+        codes = checked_counterparts(counterparts, relevant)
         record = {
             "doc_id": item.doc_id,
             "seg_id": item.seg_id,
@@ -298,6 +325,7 @@ class Session:
             "event_type": event_type,
             "origin": "real",
             **item.provenance,
+            **({} if codes is None else {"counterparts": codes}),
         }
         with self.lock:
             if key in self.done:

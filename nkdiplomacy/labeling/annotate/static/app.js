@@ -7,6 +7,7 @@
   let skipped = new Set();
   let current = null;        // key of the item shown
   let busy = false;
+  let counterpartsTouched = false;  // the annotator typed in the counterparts field for this item
 
   function $(id) { return document.getElementById(id); }
   function el(tag, text, cls) {
@@ -55,6 +56,13 @@
       return;
     }
     document.body.dataset.current = item.key;
+    if (document.body.dataset.shown !== item.key) {  // a new item: its counterparts field starts empty
+      document.body.dataset.shown = item.key;
+      $("counterparts").value = "";
+      counterpartsTouched = false;
+    }
+    const guessed = item.guess_relevant && item.guess_counterparts ? item.guess_counterparts : null;
+    $("counterparts-guess").textContent = guessed ? `model's guess: ${guessed.join(" ") || "none"}` : "";
     $("seg-ref").textContent = `${item.seg_id} of ${item.doc_id}`;
     $("seg-text").textContent = item.text;
     let guess = "no guess";
@@ -102,11 +110,16 @@
     render();
   }
 
-  function answer(relevant, eventType) {
+  function typedCounterparts() {
+    return $("counterparts").value.split(/[\s,;]+/).filter(Boolean);
+  }
+
+  function answer(relevant, eventType, counterparts) {
     if (!current) return;
     const key = current;
+    if (counterparts === undefined) counterparts = relevant && counterpartsTouched ? typedCounterparts() : null;
     return act(async () => {
-      await api("/api/answer", { key, relevant, event_type: eventType });
+      await api("/api/answer", { key, relevant, event_type: eventType, counterparts });
       done.add(key);
       current = nextKey();
     });
@@ -134,12 +147,21 @@
   function acceptGuess() {
     const item = current ? byKey(current) : null;
     if (!item || item.guess_relevant === null) return;
-    answer(item.guess_relevant, item.guess_relevant ? item.guess_type : null);
+    const counterparts = !item.guess_relevant ? null
+      : counterpartsTouched ? typedCounterparts() : item.guess_counterparts;
+    answer(item.guess_relevant, item.guess_relevant ? item.guess_type : null, counterparts);
   }
+
+  $("counterparts").addEventListener("input", () => { counterpartsTouched = true; });
+  $("counterparts").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" || ev.key === "Escape") { ev.preventDefault(); $("counterparts").blur(); }
+    ev.stopPropagation();  // typing codes is not answering
+  });
 
   document.addEventListener("keydown", (ev) => {
     if (ev.ctrlKey || ev.metaKey || ev.altKey || !state) return;
     const k = ev.key;
+    if (k === "c") { ev.preventDefault(); $("counterparts").focus(); return; }
     if (k >= "1" && k <= "9" && Number(k) <= state.types.length) answer(true, state.types[Number(k) - 1].name);
     else if (k === "0" || k === "x") answer(false, null);
     else if (k === "Enter") acceptGuess();
