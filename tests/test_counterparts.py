@@ -24,18 +24,28 @@ def test_names_of_every_kind_point_to_their_code(text, codes):
     assert CounterpartFinder().in_text(text) == codes
 
 
-def test_a_page_reference_takes_the_page_s_main_counterpart_and_off_lines_have_none():
+def test_a_line_naming_no_state_takes_its_page_s_counterparts_and_off_lines_have_none():
     texts = [
         "Kim Jong Un meets Putin in Moscow",
         "The two sides agreed to expand trade.",
         "Share this",
+        "Russian and Chinese officials attended; Russia's foreign minister spoke.",
         "A test.",
     ]
-    found = CounterpartFinder().for_page(texts, [True, True, False, True])
-    assert found == [("RUS",), ("RUS",), (), ()]
-    assert (
-        plain_dictionary().for_page(texts, [True, True, False, True])[1] == ()
-    )  # the baseline reads no page
+    found = CounterpartFinder().for_page(texts, [True, True, False, True, True])
+    # RUS is named three times (the title counting two more), CHN once: under the page share, not the page's.
+    assert found == [("RUS",), ("RUS",), (), ("CHN", "RUS"), ("RUS",)]
+    assert plain_dictionary().for_page(texts, [True, True, False, True, True])[1] == ()  # no page read
+    assert CounterpartFinder().for_page(["A test.", "Another."], [True, True]) == [
+        (),
+        (),
+    ]  # a page naming none
+
+
+def test_north_korea_s_own_names_never_give_south_korea():
+    finder = CounterpartFinder()
+    assert finder.in_text("the Democratic People's Republic of Korea and the Republic of Korea") == {"KOR"}
+    assert finder.in_text("Democratic People\u2019s Republic of Korea (DPRK)") == set()
 
 
 def test_the_gazetteer_never_lists_north_korea_and_codes_are_well_formed():

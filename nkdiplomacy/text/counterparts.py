@@ -2,10 +2,12 @@
 
 Each on-topic line gets the codes (ISO 3166 alpha-3 for states, short codes for organisations) of the
 states and organisations it names, by any name the gazetteer (``nkdiplomacy/counterparts.yaml``) lists:
-the state, demonyms, capital and seat of government, institutions, leaders. A line that names none but
-refers to its page's counterpart ("the two sides", "the delegation", "both countries") takes the code
-the page names most often (ties broken by the title's). North Korea itself is never a code. Off-topic
-lines have none. See ``data/LABELING.md`` (section 5) for what counts.
+the state, demonyms, capital and seat of government, institutions, leaders. A line that names none
+("the two sides agreed...", "He said the talks would go on") takes its page's counterparts: the codes the
+page's on-topic lines name most, every code named at least :data:`PAGE_SHARE` times as often as the most
+named one (the title's codes count :data:`TITLE_WEIGHT` more). North Korea itself is never a code ("the
+Democratic People's Republic of Korea" is not the Republic of Korea). Off-topic lines have none. See
+``data/LABELING.md`` (section 5) for what counts.
 
 Why rules and not a model: the labels follow from names and page references almost everywhere, the
 gazetteer is small and readable, and it needs no training data; ``benchmarks/counterparts.py`` measures
@@ -22,15 +24,18 @@ from importlib import resources
 
 from nkdiplomacy.text.context import SegmentInput, page_keys
 
-# Geography that carries a state's name without presenting it as a party.
-_GEOGRAPHY = re.compile(r"\b(?:Sea of Japan|East China Sea|South China Sea)\b", re.IGNORECASE)
-# Phrases by which a line refers to the counterpart its page is about.
-_PAGE_REFERENCE = re.compile(
-    r"\b(?:the two sides|both sides|the two countries|both countries|the two parties|the two nations|"
-    r"the two leaders|both leaders|the (?:visiting |foreign )?delegation|the guests?|the envoy|"
-    r"the counterpart|bilateral|the (?:two )?heads of state)\b",
+# Geography that carries a state's name without presenting it as a party, and North Korea's own names
+# that hold another's ("the Democratic People's Republic of Korea" is not the Republic of Korea).
+_NOT_A_PARTY = re.compile(
+    r"\b(?:Sea of Japan|East China Sea|South China Sea|Democratic\s+People['’]?s\s+Republic\s+of\s+Korea|"
+    r"D\.?P\.?R\.?\s?K\.?|North\s+Korean?s?)\b",
     re.IGNORECASE,
 )
+# A page's counterparts: the codes named at least this share as often as its most named one, the
+# title's codes counting this much more (chosen on the tuning half of the labeled pages, see
+# benchmarks/counterparts.py).
+PAGE_SHARE = 0.6
+TITLE_WEIGHT = 2
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +75,7 @@ class CounterpartFinder:
     def in_text(self, text: str) -> set[str]:
         """The codes whose names appear in ``text``."""
         found = set()
-        text = _GEOGRAPHY.sub(" ", text)
+        text = _NOT_A_PARTY.sub(" ", text)
         if self._exact_re:
             found |= {self._exact[m.group()] for m in self._exact_re.finditer(text)}
         if self._folded_re:
@@ -81,17 +86,11 @@ class CounterpartFinder:
         """Sorted codes for each line of a page (``()`` for off-topic lines)."""
         named = [self.in_text(t) for t in texts]
         counts = Counter(c for codes, on in zip(named, relevant) for c in codes if on)
-        title = named[0] if named else set()
-        main = max(counts, key=lambda c: (counts[c], c in title, c), default=None)
-        out = []
-        for text, codes, on in zip(texts, named, relevant):
-            if not on:
-                out.append(())
-                continue
-            if not codes and self.use_page and main and _PAGE_REFERENCE.search(text):
-                codes = {main}
-            out.append(tuple(sorted(codes)))
-        return out
+        for code in named[0] if named else ():
+            counts[code] += TITLE_WEIGHT
+        top = max(counts.values(), default=0)
+        page = {c for c, n in counts.items() if n >= PAGE_SHARE * top} if self.use_page else set()
+        return [tuple(sorted(codes or page)) if on else () for codes, on in zip(named, relevant)]
 
 
 @lru_cache(maxsize=1)
