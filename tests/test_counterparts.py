@@ -52,3 +52,17 @@ def test_the_gazetteer_never_lists_north_korea_and_codes_are_well_formed():
     names = {n.lower() for forms in gazetteer().values() for n in forms}
     assert not names & {"north korea", "dprk", "pyongyang", "kim jong un"}
     assert all(code.isupper() and 2 <= len(code) <= 5 for code in gazetteer())
+
+
+def test_the_guide_s_settled_conventions_un_command_blocs_and_greetings_from_abroad():
+    finder = CounterpartFinder()
+    assert finder.in_text('the so-called "UN Command" held a meeting') == {"USA"}  # the US-led command
+    assert finder.in_text("AUKUS is a threat") == {"AUS", "GBR", "USA"}  # a bloc lists its members
+    page = [
+        "Kim Jong Un Receives Congratulatory Messages from Different Countries",
+        "Greetings came from the President of Laos and the Prime Minister of Cambodia.",
+        "Messages were also sent by Vietnamese and Cuban leaders.",
+    ]
+    found = CounterpartFinder().for_page(page, [True, True, True])
+    assert found[0] == ("CUB", "KHM", "LAO", "VNM")  # the title lists every state of the senders
+    assert found[1] == ("KHM", "LAO")

@@ -31,6 +31,17 @@ _NOT_A_PARTY = re.compile(
     r"D\.?P\.?R\.?\s?K\.?|North\s+Korean?s?)\b",
     re.IGNORECASE,
 )
+# Conventions of data/LABELING.md (section 5, "settled"), written as rewrites before names are matched:
+# the "UN Command" is the US-led command, not the UN; a bloc named as acting lists its members.
+_REWRITES = (
+    (re.compile(r"\b(?:UN|U\.N\.|United\s+Nations)\s+Command\b", re.IGNORECASE), " United States "),
+    (re.compile(r"\bAUKUS\b"), " Australia, United Kingdom, United States "),
+    (re.compile(r"\bthe Quad\b"), " Australia, India, Japan, United States "),
+)
+# Greetings and cards "from abroad": the line lists every state whose senders the page names.
+_FROM_ABROAD = re.compile(
+    r"\b(?:from|of) (?:different|various|many|foreign) countries\b|\bfrom abroad\b", re.IGNORECASE
+)
 # A page's counterparts: the codes named at least this share as often as its most named one, the
 # title's codes counting this much more (chosen on the tuning half of the labeled pages, see
 # benchmarks/counterparts.py).
@@ -75,6 +86,8 @@ class CounterpartFinder:
     def in_text(self, text: str) -> set[str]:
         """The codes whose names appear in ``text``."""
         found = set()
+        for pattern, replacement in _REWRITES:
+            text = pattern.sub(replacement, text)
         text = _NOT_A_PARTY.sub(" ", text)
         if self._exact_re:
             found |= {self._exact[m.group()] for m in self._exact_re.finditer(text)}
@@ -90,7 +103,13 @@ class CounterpartFinder:
             counts[code] += TITLE_WEIGHT
         top = max(counts.values(), default=0)
         page = {c for c, n in counts.items() if n >= PAGE_SHARE * top} if self.use_page else set()
-        return [tuple(sorted(codes or page)) if on else () for codes, on in zip(named, relevant)]
+        senders = set(counts) if self.use_page else set()
+        out = []
+        for text, codes, on in zip(texts, named, relevant):
+            if on and self.use_page and _FROM_ABROAD.search(text):
+                codes = codes | senders
+            out.append(tuple(sorted(codes or page)) if on else ())
+        return out
 
 
 @lru_cache(maxsize=1)
