@@ -101,6 +101,7 @@ def benchmarks_page() -> str:
             f"| Spark {spark['master']} | {s['segments']:,} | {s['seconds']:.1f} | {s['segments_per_second']:.1f} |",
             "",
         ]
+    out += plots_section()
     first = _load("latest.json")
     if first:
         out += ["## The first protocol (seed pages, leave one article out; an older default)", ""]
@@ -244,6 +245,76 @@ def cli_text() -> str:
     return _replace_block(CLI_PAGE.read_text(), EXAMPLE_BEGIN, text_example())
 
 
+PLOTS = ROOT / "docs" / "plots"
+PLOT_FILES = {
+    "per_genre.png": "Relevance and event macro-F1 of the shipped recipe per genre, source and genre views",
+    "reliability.png": "Reliability of the shipped recipe's relevance scores (source view)",
+    "speed.png": "Segments per second, article by article, per model",
+}
+
+
+def plots_section() -> list[str]:
+    """The plots' references on the benchmarks page (the PNGs are drawn by :func:`draw_plots`)."""
+    out = [
+        "## Plots",
+        "",
+        f"Drawn by `python benchmarks/docs.py` from the same results files (row `{DEFAULT_ROW}`).",
+        "",
+    ]
+    for name, title in PLOT_FILES.items():
+        out += [f"![{title}](plots/{name})", ""]
+    return out
+
+
+def draw_plots() -> None:
+    """docs/plots/*.png from the results files (needs matplotlib, in the [train] extra)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    views = {
+        s: (_load(f"grouped_cv_{s}.json") or {"rows": {}})["rows"].get(DEFAULT_ROW)
+        for s in ("source", "genre")
+    }
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, metric, goal in zip(axes, ("relevance_f1", "event_macro_f1"), (0.88, 0.65)):
+        for k, (scheme, row) in enumerate(views.items()):
+            if row is None:
+                continue
+            genres = [g["genre"] for g in row["per_genre"]]
+            ax.bar([i + 0.4 * k for i in range(len(genres))], [g[metric] for g in row["per_genre"]], 0.4,
+                   label=f"{scheme} view")  # fmt: skip
+            ax.set_xticks([i + 0.2 for i in range(len(genres))], genres, rotation=20)
+        ax.axhline(goal, color="k", linestyle=":", linewidth=1, label=f"goal {goal}")
+        ax.set_ylim(0, 1)
+        ax.set_title(metric.replace("_", " "))
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(PLOTS / "per_genre.png", dpi=90)
+    plt.close(fig)
+    row = views["source"]
+    fig, ax = plt.subplots(figsize=(4.2, 4))
+    if row is not None:
+        bins = row["reliability"]
+        ax.plot([b["mean_score"] for b in bins], [b["on_topic_rate"] for b in bins], "o-", label="observed")
+    ax.plot([0, 1], [0, 1], "k:", linewidth=1, label="calibrated")
+    ax.set_xlabel("relevance score (bin mean)")
+    ax.set_ylabel("share on-topic")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOTS / "reliability.png", dpi=90)
+    plt.close(fig)
+    speed = (_load("speed.json") or {"rows": {}})["rows"]
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    ax.barh(list(speed), [r["segments_per_second"] for r in speed.values()])
+    ax.set_xlabel("segments per second (2 cores)")
+    fig.tight_layout()
+    fig.savefig(PLOTS / "speed.png", dpi=90)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
@@ -258,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if stale else 0
     for path, text in pages.items():
         path.write_text(text)
+    draw_plots()
     return 0
 
 

@@ -35,3 +35,12 @@ def test_the_readme_stays_short_and_points_to_the_docs():
     assert len(readme.splitlines()) <= 250
     for page in ("cli", "api", "training", "evaluation", "benchmarks", "labeling", "serving", "layout"):
         assert f"](docs/{page}.md)" in readme and (REPO / "docs" / f"{page}.md").is_file()
+
+
+def test_every_picture_the_docs_show_exists():
+    import re
+
+    for page in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
+            assert (page.parent / target).is_file(), f"{page.name}: {target}"
+    assert {p.name for p in docs.PLOTS.glob("*.png")} == set(docs.PLOT_FILES)
