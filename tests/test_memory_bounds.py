@@ -86,3 +86,22 @@ def test_memory_does_not_grow_with_a_page_s_lines_or_a_line_s_length(tmp_path):
     )
     assert longer - base < 40, (base, longer)  # 3,900 more lines: their results, not their features
     assert one < base + 150, (base, one)
+
+
+def test_the_encoder_gives_the_same_vectors_bit_for_bit_with_any_number_of_sessions(monkeypatch):
+    texts = [f"Kim Jong Un met a delegation from country number {i} in Pyongyang." for i in range(40)]
+    vectors = []
+    for sessions in (1, 3):
+        monkeypatch.setattr(onnx_encoder, "_MEMO", {})  # nothing remembered: every text embedded again
+        vectors.append(OnnxEncoder(ENCODER, sessions=sessions).encode(texts))
+    assert np.array_equal(vectors[0], vectors[1]) and np.abs(vectors[0]).sum() > 0
+
+
+def test_the_number_of_encoder_sessions_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(onnx_encoder.SESSIONS_ENV, "3")
+    assert onnx_encoder.default_sessions() == 3
+    monkeypatch.setenv(onnx_encoder.SESSIONS_ENV, "many")
+    with pytest.raises(ValueError, match="NKDIPLOMACY_ENCODER_SESSIONS must be a whole number"):
+        onnx_encoder.default_sessions()
+    monkeypatch.delenv(onnx_encoder.SESSIONS_ENV)
+    assert 1 <= onnx_encoder.default_sessions() <= onnx_encoder.MAX_SESSIONS

@@ -30,7 +30,14 @@ def text_problem(text: str | None) -> str | None:
 def _classifier(model_file: str, threshold: float):
     clf = _LOADED.get(model_file)
     if clf is None:
+        import os
+
         from pyspark import SparkFiles
+
+        from nkdiplomacy.estimators.onnx_encoder import SESSIONS_ENV
+
+        # Spark runs a task per core: its encoder takes one core too, unless told otherwise.
+        os.environ.setdefault(SESSIONS_ENV, "1")
 
         from nkdiplomacy.serving.classifier import Classifier
         from nkdiplomacy.serving.locate import open_model
