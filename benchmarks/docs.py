@@ -245,6 +245,24 @@ def cli_text() -> str:
     return _replace_block(CLI_PAGE.read_text(), EXAMPLE_BEGIN, text_example())
 
 
+LABELING_PAGE = ROOT / "docs" / "labeling.md"
+TODO_BEGIN = "<!-- generated: to-do example (python benchmarks/docs.py) -->"
+
+
+def labeling_text() -> str:
+    """docs/labeling.md with a to-do record: the first on-topic guess of ``suggest --n 5`` on the bundled
+    page, by the shipped model."""
+    import json
+
+    from nkdiplomacy.labeling.suggest import suggest
+
+    found = suggest([str(EXAMPLE_ARTICLE)], n=5, relative_to=EXAMPLE_ARTICLE.parent)
+    record = json.dumps(next(r for r in found.records if r["relevant"]), ensure_ascii=False)
+    return _replace_block(
+        LABELING_PAGE.read_text(), TODO_BEGIN, f"{TODO_BEGIN}\n```json\n{record}\n```\n{END}"
+    )
+
+
 PLOTS = ROOT / "docs" / "plots"
 PLOT_FILES = {
     "per_genre.png": "Relevance and event macro-F1 of the shipped recipe per genre, source and genre views",
@@ -319,7 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 on a difference")
     args = ap.parse_args(argv)
-    pages = {PAGE: benchmarks_page(), README: readme_text(), CLI_PAGE: cli_text()}
+    pages = {
+        PAGE: benchmarks_page(),
+        README: readme_text(),
+        CLI_PAGE: cli_text(),
+        LABELING_PAGE: labeling_text(),
+    }
     stale = [p for p, text in pages.items() if not p.exists() or p.read_text() != text]
     if args.check:
         for path in stale:
