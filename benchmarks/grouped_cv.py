@@ -76,7 +76,7 @@ def run_row(
     """One row's cross-validation. With ``save_model``, the row is the CV of a whole training run
     (``train_recipe``, as ``nkdiplomacy train --config ... --save-model DIR`` runs it), whose final
     model is saved there: the figures and the shipped model then come from one run."""
-    from nkdiplomacy.schema import DEFAULT_THRESHOLD
+    from nkdiplomacy.schema import threshold_of
     from nkdiplomacy.trainer.crossval import cross_validate_recipe, per_group_metrics
     from nkdiplomacy.trainer.fitting import load_training_records
     from nkdiplomacy.trainer.recipe import load_config
@@ -101,7 +101,7 @@ def run_row(
         predictions.to_csv(predictions_to, index=False)
     page = predictions[predictions["view"] == "page"]
     real = [r for r in records if r.origin != "synthetic"]
-    threshold = params.get("threshold", DEFAULT_THRESHOLD)
+    threshold = threshold_of(params)
     return {
         # What the row measured: the commit of the code and the digest of the data it read.
         "commit": machine_info()["git_commit"],

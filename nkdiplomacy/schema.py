@@ -79,6 +79,12 @@ def checked_threshold(value: object, what: str = "threshold") -> float:
     return float(number)
 
 
+def threshold_of(params: dict) -> float:
+    """The relevance threshold a model's parameters (its manifest's ``params``, a recipe's estimator
+    parameters) give: theirs, else :data:`DEFAULT_THRESHOLD` (the one fallback)."""
+    return checked_threshold(params.get("threshold", DEFAULT_THRESHOLD))
+
+
 def decide(scores, event_probs, threshold: float = DEFAULT_THRESHOLD) -> tuple[list[bool], list[str | None]]:
     """The decision rule: a segment is on-topic when its relevance score is at or above
     ``threshold``, and an on-topic segment takes its most likely event type (``None`` when off-topic).

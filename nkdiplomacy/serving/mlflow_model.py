@@ -22,6 +22,7 @@ from nkdiplomacy.schema import (
     checked_threshold,
     joined_codes,
     output_columns,
+    threshold_of,
 )
 from nkdiplomacy.serving.columns import NULLABLE, output_kinds
 from nkdiplomacy.serving.outputs import model_outputs
@@ -121,7 +122,7 @@ def pip_requirements() -> list[str]:
 
 
 def _threshold(native_dir) -> float:
-    return float(read_manifest(Path(native_dir))[ManifestKey.PARAMS].get("threshold", DEFAULT_THRESHOLD))
+    return threshold_of(read_manifest(Path(native_dir))[ManifestKey.PARAMS])
 
 
 def save_pyfunc(native_dir, path) -> None:

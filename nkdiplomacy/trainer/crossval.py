@@ -16,7 +16,13 @@ import pandas as pd
 from nkdiplomacy.corpus.splits import grouped_folds
 from nkdiplomacy.estimators import family_variants
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.schema import DEFAULT_THRESHOLD, decide, event_score_column, event_type_names, scored_columns
+from nkdiplomacy.schema import (
+    decide,
+    event_score_column,
+    event_type_names,
+    scored_columns,
+    threshold_of,
+)
 from nkdiplomacy.text.context import SegmentInput, lone_input, record_inputs
 from nkdiplomacy.trainer.fitting import estimator_params, fit_model
 from nkdiplomacy.trainer.metrics import evaluate_scores
@@ -79,7 +85,7 @@ def cross_validate(
                 {**frame_metrics(page, model.threshold), "fit_seconds": time.perf_counter() - start}
             )
     predictions = pd.concat(frames, ignore_index=True)
-    return view_metrics(predictions, params.get("threshold", DEFAULT_THRESHOLD)), predictions
+    return view_metrics(predictions, threshold_of(params)), predictions
 
 
 def cross_validate_recipe(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from nkdiplomacy.estimators.persist import ManifestKey, read_manifest
 from nkdiplomacy.records import Annotation
-from nkdiplomacy.schema import DEFAULT_THRESHOLD
+from nkdiplomacy.schema import threshold_of
 from nkdiplomacy.trainer.card import CARD, model_card
 from nkdiplomacy.trainer.crossval import checked_folds, cross_validate_recipe, per_group_metrics
 from nkdiplomacy.trainer.fitting import fit_final, load_training_records
@@ -79,7 +79,7 @@ def train_recipe(
         params, cv_metrics, predictions = cross_validate_logged(cfg, records, tracker)
         model = fit_final(cfg, records, params, tracker)
         with tempfile.TemporaryDirectory() as tmp:
-            tables = cv_tables(predictions, params.get("threshold", DEFAULT_THRESHOLD))
+            tables = cv_tables(predictions, threshold_of(params))
             native = save_native(model, Path(tmp) / "model", cfg, records, params, cv_metrics, tables)
             tracker.log_metrics({"model_size_mb": folder_size(native) / 1e6})
             name = cfg.mlflow.registered_model if cfg.mlflow.register else None
@@ -123,7 +123,7 @@ def cross_validate_logged(
     metrics["cv_seconds"] = time.perf_counter() - start
     cv_metrics = {k if k.startswith("cv_") else f"cv_{k}": v for k, v in metrics.items()}
     tracker.log_metrics(cv_metrics)
-    log_evaluation_artifacts(tracker, predictions, params.get("threshold", DEFAULT_THRESHOLD))
+    log_evaluation_artifacts(tracker, predictions, threshold_of(params))
     return params, cv_metrics, predictions
 
 
