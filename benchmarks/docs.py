@@ -87,26 +87,43 @@ def benchmarks_page() -> str:
         out += [active_learning.render_md(meta, learning["rows"], meta["sizes"]).strip(), ""]
     spark = _load("spark_throughput.json")
     if spark:
-        s, one = spark["spark"], spark["single_process"]
-        out += [
-            "## Spark batch throughput",
-            "",
-            f"`python benchmarks/spark_throughput.py`, {spark['when']}, model `{spark['model']}` (the default of",
-            f"that date), {spark['articles']} articles, {spark['machine']['cores']} cores ({spark['machine']['cpu']}),",
-            f"load average {spark['machine']['load_average_1min']}.",
-            "",
-            "| Run | Segments | Seconds | Segments/s |",
-            "|---|---:|---:|---:|",
-            f"| single process | {one['segments']:,} | {one['seconds']:.1f} | {one['segments_per_second']:.1f} |",
-            f"| Spark {spark['master']} | {s['segments']:,} | {s['seconds']:.1f} | {s['segments_per_second']:.1f} |",
-            "",
-        ]
+        out += _spark_section(spark)
     out += plots_section()
     first = _load("latest.json")
     if first:
         out += ["## The first protocol (seed pages, leave one article out; an older default)", ""]
         out += [_demote(report.markdown(first), 1).strip(), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _spark_section(spark: dict) -> list[str]:
+    one = spark["single_process"]
+    runs = spark.get("spark_runs") or [{**spark["spark"], "master": spark["master"]}]  # older files: one run
+    out = [
+        "## Spark batch throughput and parity",
+        "",
+        (
+            f"`python benchmarks/spark_throughput.py`, {spark['when']}, model `{spark['model']}` (the default of that date), {spark['articles']:,}"
+            f" articles, {spark['machine']['cores']} cores ({spark['machine']['cpu']}), load average"
+            f" {spark['machine']['load_average_1min']}."
+        ),
+        "",
+        "| Run | Segments | Seconds | Segments/s | Same segments | Max score diff. | Decisions / types / counterparts differing |",
+        "|---|---:|---:|---:|---|---:|---|",
+        f"| single process | {one['segments']:,} | {one['seconds']:.1f} | {one['segments_per_second']:.1f} | | | |",
+    ]
+    for run in runs:
+        par = run.get("parity")
+        cells = (
+            f"{'yes' if par['same_segments'] else 'no'} | {par['max_score_difference']:.1e} | "
+            f"{par['decisions_differing']} / {par['event_types_differing']} / {par['counterparts_differing']}"
+            if par
+            else "not measured | | "
+        )
+        out.append(
+            f"| Spark {run['master']} | {run['segments']:,} | {run['seconds']:.1f} | {run['segments_per_second']:.1f} | {cells} |"
+        )
+    return out + [""]
 
 
 def _counterparts_section(results: dict) -> list[str]:

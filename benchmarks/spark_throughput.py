@@ -1,11 +1,13 @@
-"""Throughput of the Spark batch job (local mode) against single-process ``classify_article``.
+"""Throughput and parity of the Spark batch job (local mode) against single-process ``classify_article``.
 
 The corpus: the bundled articles (data/raw/*.txt) recombined line by line, with
-a seeded RNG, into N articles (default 2,000). Both runs score the same
-articles with the same model; the table gives segments per second.
+a seeded RNG, into N articles (default 2,500, about 30,000 segments). Every run scores the same
+articles with the same model; the table gives segments per second, and for each Spark master
+how its rows compare with the single process's (the same segments, the largest score difference,
+the decisions, event types and counterparts that differ).
 
-    python benchmarks/spark_throughput.py --model /path/to/mlflow-model-folder
-    python benchmarks/spark_throughput.py --articles 500 --master 'local[2]'
+    python benchmarks/spark_throughput.py                       # local[1] and local[2]
+    python benchmarks/spark_throughput.py --articles 500 --masters 'local[2]'
 
 Spark's figure is the job's wall time (read, segment, score, write) after the
 session has started; its start-up is reported separately. Results go to
@@ -60,23 +62,55 @@ def machine() -> dict:
     }
 
 
-def single_process(model: str | None, articles: list[dict]) -> dict:
+def single_process(model: str | None, articles: list[dict]):
+    """The single process's figures, and its predictions by ``(doc_id, seg_id)``."""
     import nkdiplomacy
 
     start = time.perf_counter()
     clf = nkdiplomacy.load(model)
     loaded = time.perf_counter()
-    segments = sum(len(clf.classify_article(a["text"], doc_id=a["doc_id"])) for a in articles)
+    rows = {}
+    for a in articles:
+        for p in clf.classify_article(a["text"], doc_id=a["doc_id"]):
+            rows[(p.doc_id, p.seg_id)] = (p.score, p.relevant, p.event_type, " ".join(p.counterparts))
     seconds = time.perf_counter() - loaded
-    return {
-        "segments": segments,
+    figures = {
+        "segments": len(rows),
         "seconds": round(seconds, 3),
-        "segments_per_second": round(segments / seconds, 1),
+        "segments_per_second": round(len(rows) / seconds, 1),
         "load_seconds": round(loaded - start, 3),
+    }
+    return figures, rows
+
+
+def parity(out, expected: dict) -> dict:
+    """How the Spark rows ``out`` (a DataFrame) differ from the single process's ``expected`` rows."""
+    from nkdiplomacy.schema import OFF_TOPIC
+
+    got = {
+        (d, int(s)): (score, rel, None if et == OFF_TOPIC else et, cp)
+        for d, s, score, rel, et, cp in zip(
+            out["doc_id"],
+            out["seg_id"],
+            out["score"],
+            out["relevant"],
+            out["event_type"],
+            out["counterparts"],
+        )
+    }
+    both = got.keys() & expected.keys()
+    return {
+        "same_segments": got.keys() == expected.keys(),
+        "missing": len(expected.keys() - got.keys()),
+        "extra": len(got.keys() - expected.keys()),
+        "max_score_difference": max((abs(got[k][0] - expected[k][0]) for k in both), default=0.0),
+        "decisions_differing": sum(got[k][1] != expected[k][1] for k in both),
+        "event_types_differing": sum(got[k][2] != expected[k][2] for k in both),
+        "counterparts_differing": sum(got[k][3] != expected[k][3] for k in both),
     }
 
 
-def spark_job(model: str | None, articles: list[dict], master: str) -> dict:
+def spark_job(model: str | None, articles: list[dict], master: str, expected: dict) -> dict:
     import pandas as pd
 
     from nkdiplomacy.serving.batch import run_batch
@@ -87,36 +121,44 @@ def spark_job(model: str | None, articles: list[dict], master: str) -> dict:
         start = time.perf_counter()
         stats = run_batch(str(src), str(Path(tmp) / "predictions"), model, master)
         stats["total_seconds"] = round(time.perf_counter() - start, 3)
+        out = pd.read_parquet(Path(tmp) / "predictions")
+        out["event_type"] = out["event_type"].astype(str)
+        stats["parity"] = parity(out, expected)
     # Start-up: the Spark session, the model check on the driver and MLflow's UDF set-up.
     stats["startup_seconds"] = round(stats["total_seconds"] - stats["seconds"], 3)
+    stats["master"] = master
     return stats
 
 
-def print_table(n_articles: int, model: str | None, master: str, single: dict, spark: dict) -> None:
+def print_table(n_articles: int, model: str | None, single: dict, sparks: list[dict]) -> None:
     rows = [
         (
             "single process (classify_article)",
             single["segments"],
             single["seconds"],
             single["segments_per_second"],
-        ),
-        (f"Spark {master}", spark["segments"], spark["seconds"], spark["segments_per_second"]),
+        )
     ]
+    rows += [(f"Spark {s['master']}", s["segments"], s["seconds"], s["segments_per_second"]) for s in sparks]
     print(f"\n{n_articles} articles, model {model or 'default'}")
     print(f"{'run':<36} {'segments':>9} {'seconds':>9} {'segments/s':>11}")
     for name, segs, secs, rate in rows:
         print(f"{name:<36} {segs:>9} {secs:>9.2f} {rate:>11.1f}")
-    print(
-        f"(Spark start-up, not counted above: {spark['startup_seconds']:.1f} s; "
-        f"model load for the single process: {single['load_seconds']:.1f} s)"
-    )
+    for s in sparks:
+        print(
+            f"Spark {s['master']}: start-up {s['startup_seconds']:.1f} s (not counted); parity {s['parity']}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="MLflow model folder or URI (default: the shipped default model)")
-    parser.add_argument("--articles", type=int, default=2000, help="articles to score (default: 2000)")
-    parser.add_argument("--master", default="local[*]", help="Spark master (default: local[*])")
+    parser.add_argument("--articles", type=int, default=2500, help="articles to score (default: 2500)")
+    parser.add_argument(
+        "--masters",
+        default="local[1],local[2]",
+        help="comma-separated Spark masters (default: local[1],local[2])",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default: {RESULTS})")
     args = parser.parse_args(argv)
@@ -136,25 +178,19 @@ def main(argv: list[str] | None = None) -> int:
         f"load average {host['load_average_1min']}",
         flush=True,
     )
-    single = single_process(args.model, articles)
-    spark = spark_job(args.model, articles, args.master)
-    if spark["segments"] != single["segments"]:
-        print(
-            f"warning: Spark wrote {spark['segments']} segments, predict gave {single['segments']}",
-            file=sys.stderr,
-        )
-
-    print_table(args.articles, args.model, args.master, single, spark)
+    single, expected = single_process(args.model, articles)
+    sparks = [
+        spark_job(args.model, articles, m.strip(), expected) for m in args.masters.split(",") if m.strip()
+    ]
+    print_table(args.articles, args.model, single, sparks)
 
     result = {
         "machine": host,
         "articles": args.articles,
         "seed": args.seed,
         "model": args.model or "default",
-        "master": args.master,
         "single_process": single,
-        "spark": spark,
-        "speedup": round(spark["segments_per_second"] / single["segments_per_second"], 3),
+        "spark_runs": sparks,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
