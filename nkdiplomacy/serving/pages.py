@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nkdiplomacy.records import Prediction
+from nkdiplomacy.schema import DEFAULT_THRESHOLD
 from nkdiplomacy.text.articles import Article, InputError
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class ArticleResult:
     predictions: list[Prediction]
     n_segments: int
     # The relevance threshold the decisions were made at.
-    threshold: float = 0.5
+    threshold: float = DEFAULT_THRESHOLD
 
     @property
     def summary(self) -> str:
