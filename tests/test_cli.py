@@ -386,7 +386,7 @@ def test_only_relevant_footer_counts_on_topic_out_of_all_segments():
     assert footer and footer[2] == "20" and 0 < int(footer[1]) < 20
 
 
-def test_text_format_prints_each_on_topic_passage_as_a_paragraph_with_its_type(tmp_path):
+def test_text_format_prints_each_on_topic_passage_as_a_paragraph_with_its_type_and_counterparts(tmp_path):
     off = tmp_path / "weather.txt"
     off.write_text("Sunny in Seoul today.\nShare this\n")
     text = run_cli("predict", str(ARTICLE), str(off), "--format", "text")
@@ -394,7 +394,11 @@ def test_text_format_prints_each_on_topic_passage_as_a_paragraph_with_its_type(t
     rows = [json.loads(x) for x in lines(run_cli("predict", str(ARTICLE), "--format", "jsonl"))]
     on_topic = [r for r in rows if r["relevant"]]
     expected = [f"## {ARTICLE.stem} ({ARTICLE}): {len(on_topic)} of 20 segments on-topic"]
-    expected += [f"[{r['event_type']} {r['score']:.2f}] {r['text']}" for r in on_topic]
+    expected += [
+        "[" + " ".join([r["event_type"], f"{r['score']:.2f}", *r["counterparts"]]) + f"] {r['text']}"
+        for r in on_topic
+    ]
+    assert any(r["counterparts"] for r in on_topic)
     expected += [f"## weather ({off}): no on-topic passage (2 segments)"]
     assert text.stdout.decode() == "".join(line + "\n\n" for line in expected)
 
