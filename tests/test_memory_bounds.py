@@ -89,11 +89,13 @@ def test_memory_does_not_grow_with_a_page_s_lines_or_a_line_s_length(tmp_path):
 
 
 def test_the_encoder_gives_the_same_vectors_bit_for_bit_with_any_number_of_sessions(monkeypatch):
-    texts = [f"Kim Jong Un met a delegation from country number {i} in Pyongyang." for i in range(40)]
+    texts = [f"Kim Jong Un met a delegation from country number {i} in Pyongyang." for i in range(100)]
     vectors = []
     for sessions in (1, 3):
         monkeypatch.setattr(onnx_encoder, "_MEMO", {})  # nothing remembered: every text embedded again
-        vectors.append(OnnxEncoder(ENCODER, sessions=sessions).encode(texts))
+        encoder = OnnxEncoder(ENCODER, sessions=sessions)
+        vectors.append(encoder.encode(texts))
+        assert len(encoder._sessions) == sessions  # 100 texts: enough for three sessions to open
     assert np.array_equal(vectors[0], vectors[1]) and np.abs(vectors[0]).sum() > 0
 
 

@@ -64,6 +64,9 @@ MAX_ENCODED_CHARS = 100_000
 # bit: each text is still run alone). Default: the usable cores, at most MAX_SESSIONS; the environment
 # variable NKDIPLOMACY_ENCODER_SESSIONS overrides it (e.g. 1 in a Spark worker per core).
 MAX_SESSIONS = 4
+# Texts per session below which no further session is opened: opening one costs about a tenth of a
+# second, which a short page (a cold ``predict`` of one article) would not win back.
+MIN_TEXTS_PER_SESSION = 32
 SESSIONS_ENV = "NKDIPLOMACY_ENCODER_SESSIONS"
 
 
@@ -127,7 +130,7 @@ class OnnxEncoder:
     def _embed_all(self, encodings: list) -> list[np.ndarray]:
         """Each encoding's vector, the texts dealt round-robin to the sessions, run in threads
         (ONNX Runtime releases the GIL while it runs)."""
-        k = min(self.n_sessions, len(encodings))
+        k = max(1, min(self.n_sessions, len(encodings) // MIN_TEXTS_PER_SESSION))
         if k <= 1:
             return self._embed(self._sessions[0], encodings)
         while len(self._sessions) < k:

@@ -54,7 +54,9 @@ def gazetteer() -> dict[str, tuple[str, ...]]:
     """Each code and the names that point to it, from the package's ``counterparts.yaml``."""
     import yaml
 
-    raw = yaml.safe_load(resources.files("nkdiplomacy").joinpath("counterparts.yaml").read_text("utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when there, else pure Python
+    text = resources.files("nkdiplomacy").joinpath("counterparts.yaml").read_text("utf-8")
+    raw = yaml.load(text, Loader=loader)
     return {code: tuple(names) for code, names in raw.items()}
 
 
