@@ -88,22 +88,20 @@ def test_memory_does_not_grow_with_a_page_s_lines_or_a_line_s_length(tmp_path):
     assert one < base + 150, (base, one)
 
 
-def test_the_encoder_gives_the_same_vectors_bit_for_bit_with_any_number_of_sessions(monkeypatch):
-    texts = [f"Kim Jong Un met a delegation from country number {i} in Pyongyang." for i in range(100)]
+def test_the_encoder_gives_the_same_vectors_bit_for_bit_on_any_number_of_threads(monkeypatch):
+    texts = [f"Kim Jong Un met a delegation from country number {i} in Pyongyang." for i in range(40)]
     vectors = []
-    for sessions in (1, 3):
+    for threads in (1, 2):
         monkeypatch.setattr(onnx_encoder, "_MEMO", {})  # nothing remembered: every text embedded again
-        encoder = OnnxEncoder(ENCODER, sessions=sessions)
-        vectors.append(encoder.encode(texts))
-        assert len(encoder._sessions) == sessions  # 100 texts: enough for three sessions to open
+        vectors.append(OnnxEncoder(ENCODER, threads=threads).encode(texts))
     assert np.array_equal(vectors[0], vectors[1]) and np.abs(vectors[0]).sum() > 0
 
 
-def test_the_number_of_encoder_sessions_comes_from_the_environment(monkeypatch):
-    monkeypatch.setenv(onnx_encoder.SESSIONS_ENV, "3")
-    assert onnx_encoder.default_sessions() == 3
-    monkeypatch.setenv(onnx_encoder.SESSIONS_ENV, "many")
-    with pytest.raises(ValueError, match="NKDIPLOMACY_ENCODER_SESSIONS must be a whole number"):
-        onnx_encoder.default_sessions()
-    monkeypatch.delenv(onnx_encoder.SESSIONS_ENV)
-    assert 1 <= onnx_encoder.default_sessions() <= onnx_encoder.MAX_SESSIONS
+def test_the_number_of_encoder_threads_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(onnx_encoder.THREADS_ENV, "3")
+    assert onnx_encoder.default_threads() == 3
+    monkeypatch.setenv(onnx_encoder.THREADS_ENV, "many")
+    with pytest.raises(ValueError, match="NKDIPLOMACY_ENCODER_THREADS must be a whole number"):
+        onnx_encoder.default_threads()
+    monkeypatch.delenv(onnx_encoder.THREADS_ENV)
+    assert 1 <= onnx_encoder.default_threads() <= onnx_encoder.MAX_THREADS

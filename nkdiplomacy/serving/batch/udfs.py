@@ -34,10 +34,10 @@ def _classifier(model_file: str, threshold: float):
 
         from pyspark import SparkFiles
 
-        from nkdiplomacy.estimators.onnx_encoder import SESSIONS_ENV
+        from nkdiplomacy.estimators.onnx_encoder import THREADS_ENV
 
-        # Spark runs a task per core: its encoder takes one core too, unless told otherwise.
-        os.environ.setdefault(SESSIONS_ENV, "1")
+        # Spark runs a task per core: its encoder takes one thread too, unless told otherwise.
+        os.environ.setdefault(THREADS_ENV, "1")
 
         from nkdiplomacy.serving.classifier import Classifier
         from nkdiplomacy.serving.locate import open_model
