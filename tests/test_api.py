@@ -116,6 +116,7 @@ def test_folder_that_is_not_a_model_is_refused(tmp_path):
         nkdiplomacy.load(tmp_path)
 
 
+@pytest.mark.slow  # a tracked training run end to end, registered in MLflow
 def test_load_by_runs_and_models_uri(trained_model_dir, tmp_path, monkeypatch):
     import mlflow
 

@@ -41,6 +41,7 @@ def client(local_store):
     return MlflowClient(tracking_uri=f"sqlite:///{local_store / 'mlflow.db'}")
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_store, client):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
     result = train_recipe(cfg, config_path=REPO / "configs" / "tfidf.yaml")
@@ -72,6 +73,7 @@ def test_training_logs_parent_and_fold_runs_to_the_local_sqlite_store(local_stor
     assert {d.dataset.name for d in inputs} == {"seed", "synthetic"} and all(d.dataset.digest for d in inputs)
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(local_store, client):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", TINY)
     first = train_recipe(cfg)
@@ -85,6 +87,7 @@ def test_first_model_is_registered_and_becomes_champion_and_worse_one_does_not(l
     assert str(champion.version) == "1" and champion.run_id == first.run_id
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_same_config_and_seed_give_the_same_metrics(local_store):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
     a, b = train_recipe(cfg), train_recipe(cfg)
@@ -142,6 +145,7 @@ def test_save_model_writes_a_model_card_whose_figures_are_the_manifest_s(local_s
     assert all(f"| {row['name']} | {row['pages']:,} | {row['segments']:,} |" in card for row in by_source)
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_the_pieces_run_without_tracking_and_match_the_tracked_run(local_store):
     cfg = load_config(REPO / "configs" / "tfidf.yaml", {**TINY, "mlflow.register": False})
     records = load_training_records(cfg)
@@ -174,6 +178,7 @@ def test_real_records_keep_at_least_half_the_training_weight(n_real, n_syn):
         assert np.all(w[n_real:] == 1.0)
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
     # As with an activated virtualenv: the project's `python train.py` is this interpreter.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -192,6 +197,7 @@ def test_mlflow_run_entry_point_trains_from_a_recipe(tmp_path):
     assert "cv_relevance_f1=" in result.stdout
 
 
+@pytest.mark.slow  # tracked training runs end to end (MLflow store, registry, subprocesses)
 def test_training_script_runs_from_another_folder_with_data_relative_to_the_recipe(tmp_path):
     project = tmp_path / "project"
     (project / "data").mkdir(parents=True)
