@@ -79,6 +79,22 @@ def default_threads() -> int:
     return max(1, min(usable, MAX_THREADS))
 
 
+def _without_signals_in_new_threads(make):
+    """``make()`` with SIGINT and SIGTERM blocked in the threads it starts (ONNX Runtime's pool): a
+    signal is then always taken by a Python thread, so Ctrl-C during a blocking read (``predict -``
+    waiting on standard input) interrupts it instead of landing in a native thread and hanging."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return make()
+    wanted = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    try:
+        return make()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class OnnxEncoder:
     """Embed texts with an exported encoder folder."""
 
@@ -94,8 +110,10 @@ class OnnxEncoder:
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(self.folder / ONNX_FILE), sess_options=opts, providers=["CPUExecutionProvider"]
+        self.session = _without_signals_in_new_threads(
+            lambda: ort.InferenceSession(
+                str(self.folder / ONNX_FILE), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
         )
         self.dim = self.session.get_outputs()[0].shape[-1]
         self._inputs = {i.name for i in self.session.get_inputs()}
