@@ -33,19 +33,18 @@ def tuning_half(doc_id: str) -> bool:
 
 
 def evaluate(records, finder) -> tuple[dict, dict[str, dict]]:
-    """Pooled scores and scores per source of ``finder`` on the labeled on-topic segments."""
-    pages = defaultdict(list)
-    for r in records:
-        pages[r.doc_id].append(r)
+    """Pooled scores and scores per source of ``finder`` on the labeled on-topic segments, each page
+    read as predicting reads it (:func:`~nkdiplomacy.text.counterparts.counterparts_of`)."""
+    from nkdiplomacy.text.context import record_inputs
+    from nkdiplomacy.text.counterparts import counterparts_of
+
+    found = counterparts_of(record_inputs(records), [r.relevant for r in records], finder)
     pooled, by_source = [], defaultdict(list)
-    for recs in pages.values():
-        recs.sort(key=lambda r: r.seg_id)
-        found = finder.for_page([r.text for r in recs], [r.relevant for r in recs])
-        for r, codes in zip(recs, found):
-            if r.relevant and r.counterparts is not None:
-                pair = (set(r.counterparts), set(codes))
-                pooled.append(pair)
-                by_source[r.source or r.origin].append(pair)
+    for r, codes in zip(records, found):
+        if r.relevant and r.counterparts is not None:
+            pair = (set(r.counterparts), set(codes))
+            pooled.append(pair)
+            by_source[r.source or r.origin].append(pair)
     return counterpart_scores(pooled), {s: counterpart_scores(p) for s, p in sorted(by_source.items())}
 
 

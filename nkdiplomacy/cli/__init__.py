@@ -118,13 +118,11 @@ def cmd_predict(args) -> int:
 
 def _checked_counterparts(codes: list[str]) -> set[str]:
     """``--counterpart`` codes, upper-cased, each a code of the gazetteer (else a one-line error)."""
-    from nkdiplomacy.text.counterparts import gazetteer
+    from nkdiplomacy.text.counterparts import gazetteer, unknown_codes
 
-    known = gazetteer()
     wanted = {c.strip().upper() for c in codes}
-    unknown = sorted(wanted - set(known))
-    if unknown:
-        raise CliError(f"--counterpart: unknown code {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if unknown := unknown_codes(wanted):
+        raise CliError(f"--counterpart: unknown code {unknown[0]!r}; known: {', '.join(sorted(gazetteer()))}")
     return wanted
 
 

@@ -13,7 +13,6 @@ errs on pages it has not seen.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,6 +28,7 @@ from nkdiplomacy.text.context import (
     names_north_korea,
     opens_question,
     page_keys,
+    page_rows,
     shape_features,
 )
 
@@ -65,11 +65,7 @@ def stack_features(
     ``mentions``, the :func:`mention_block` of the first's scores.
     """
     scores = np.atleast_2d(relevance)
-    pages: dict[str, list[int]] = defaultdict(list)
-    for row, key in enumerate(page_keys(inputs)):
-        pages[key].append(row)
-    for rows in pages.values():
-        rows.sort(key=lambda r: inputs[r].position)
+    pages = page_rows(inputs)
     blocks = [_relevance_block(inputs, pages, r, window) for r in scores]
     r0 = scores[0]
     page_events = np.zeros_like(events)

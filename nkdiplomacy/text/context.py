@@ -205,6 +205,16 @@ def page_keys(inputs: list[SegmentInput]) -> list[str]:
     return keys
 
 
+def page_rows(inputs: list[SegmentInput]) -> dict[str, list[int]]:
+    """The rows of each page (:func:`page_keys`), in page order (by position)."""
+    pages: dict[str, list[int]] = defaultdict(list)
+    for row, key in enumerate(page_keys(inputs)):
+        pages[key].append(row)
+    for rows in pages.values():
+        rows.sort(key=lambda r: inputs[r].position)
+    return pages
+
+
 def record_inputs(records: Sequence[Any]) -> list[SegmentInput]:
     """:func:`grouped_inputs` of labeled records (anything with ``doc_id``, ``seg_id`` and ``text``)."""
     return grouped_inputs([r.doc_id for r in records], [r.seg_id for r in records], [r.text for r in records])

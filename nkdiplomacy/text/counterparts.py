@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 
-from nkdiplomacy.text.context import SegmentInput, page_keys
+from nkdiplomacy.text.context import SegmentInput, page_rows
 
 # Geography that carries a state's name without presenting it as a party, and North Korea's own names
 # that hold another's ("the Democratic People's Republic of Korea" is not the Republic of Korea).
@@ -120,20 +120,24 @@ def default_finder() -> CounterpartFinder:
     return CounterpartFinder()
 
 
-def counterparts_of(inputs: Sequence[SegmentInput], relevant: Sequence[bool]) -> list[tuple[str, ...]]:
-    """Each input's counterparts, read page by page (:func:`~nkdiplomacy.text.context.page_keys`, in
-    page order): a lone input is a page of its own; off-topic inputs have none."""
+def counterparts_of(
+    inputs: Sequence[SegmentInput], relevant: Sequence[bool], finder: CounterpartFinder | None = None
+) -> list[tuple[str, ...]]:
+    """Each input's counterparts by ``finder`` (default :func:`default_finder`), read page by page
+    (:func:`~nkdiplomacy.text.context.page_rows`): a lone input is a page of its own; off-topic inputs
+    have none."""
     out: list[tuple[str, ...]] = [()] * len(inputs)
-    pages: dict[str, list[int]] = {}
-    for i, key in enumerate(page_keys(list(inputs))):
-        pages.setdefault(key, []).append(i)
-    finder = default_finder()
-    for rows in pages.values():
-        rows.sort(key=lambda i: inputs[i].position)
+    finder = finder or default_finder()
+    for rows in page_rows(list(inputs)).values():
         found = finder.for_page([inputs[i].text for i in rows], [bool(relevant[i]) for i in rows])
         for i, codes in zip(rows, found):
             out[i] = codes
     return out
+
+
+def unknown_codes(codes: Iterable[str]) -> list[str]:
+    """The ``codes`` the gazetteer does not know, sorted (each message lists :func:`gazetteer`'s)."""
+    return sorted(set(codes) - set(gazetteer()))
 
 
 def plain_dictionary() -> CounterpartFinder:

@@ -43,7 +43,7 @@ class AnnotateError(Exception):
 def checked_counterparts(value: object, relevant: bool) -> list[str] | None:
     """An answer's counterparts as sorted, distinct gazetteer codes (``None`` stays unanswered);
     ``ValueError`` naming the first code the gazetteer does not know."""
-    from nkdiplomacy.text.counterparts import gazetteer
+    from nkdiplomacy.text.counterparts import gazetteer, unknown_codes
 
     if value is None:
         return None
@@ -52,10 +52,8 @@ def checked_counterparts(value: object, relevant: bool) -> list[str] | None:
     if value and not relevant:
         raise ValueError("'counterparts' must be empty for an off-topic segment")
     codes = sorted({c.strip().upper() for c in value if c.strip()})
-    known = gazetteer()
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise ValueError(f"unknown counterpart {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if unknown := unknown_codes(codes):
+        raise ValueError(f"unknown counterpart {unknown[0]!r}; known: {', '.join(sorted(gazetteer()))}")
     return codes
 
 
