@@ -118,6 +118,8 @@ def cmd_predict(args) -> int:
 
 def _checked_counterparts(codes: list[str]) -> set[str]:
     """``--counterpart`` codes, upper-cased, each a code of the gazetteer (else a one-line error)."""
+    if not codes:
+        return set()
     from nkdiplomacy.text.counterparts import gazetteer, unknown_codes
 
     wanted = {c.strip().upper() for c in codes}
