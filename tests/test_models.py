@@ -201,6 +201,25 @@ def test_page_stage_over_two_first_stages_saves_both_and_reads_both(tiny_data, t
     )
 
 
+def test_mention_cue_reads_where_north_korea_is_named_apart_on_state_media_pages():
+    from nkdiplomacy.estimators.stacked import stack_features
+    from nkdiplomacy.text.context import article_inputs
+
+    kcna = article_inputs(["Pyongyang, May 2 (KCNA) -- A delegation left.", "The talks went on."])
+    news = article_inputs(["Seoul, May 2 (Reuters) -- North Korea fired a missile.", "Markets fell."])
+    inputs = kcna + news
+    relevance, events = np.full(4, 0.6), np.full((4, 7), 1 / 7)
+    shared = stack_features(inputs, relevance, events, 2, mentions=True)
+    apart = stack_features(inputs, relevance, events, 2, mentions=True, mention_cue=True)
+    block = shared[:, -7:]  # the mention block, read once for every page
+    assert block[:, 0].tolist() == [1, 0, 1, 0]  # the line names North Korea
+    np.testing.assert_array_equal(apart[:, :-14], shared[:, :-7])  # then the block elsewhere, then on state media
+    np.testing.assert_array_equal(apart[:2, -14:-7], 0)
+    np.testing.assert_array_equal(apart[2:, -7:], 0)
+    np.testing.assert_array_equal(apart[:2, -7:], block[:2])
+    np.testing.assert_array_equal(apart[2:, -14:-7], block[2:])
+
+
 def test_extra_first_stage_without_a_family_is_refused(tiny_data):
     inputs, labels = tiny_data
     model = make_estimator("stacked", base_family="tfidf", extra_bases=[{"names": "masked"}], inner_folds=2)

@@ -56,13 +56,20 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def stack_features(
-    inputs: list[SegmentInput], relevance: np.ndarray, events: np.ndarray, window: int, mentions: bool = False
+    inputs: list[SegmentInput],
+    relevance: np.ndarray,
+    events: np.ndarray,
+    window: int,
+    mentions: bool = False,
+    mention_cue: bool = False,
 ):
     """Second-stage features from first-stage scores, computed page by page.
 
     ``relevance`` is ``(n,)``, or ``(n_bases, n)`` when several first stages score the lines: the
     first gets every feature, each further one its own score, neighbour and page blocks; with
-    ``mentions``, the :func:`mention_block` of the first's scores.
+    ``mentions``, the :func:`mention_block` of the first's scores; with ``mention_cue`` too, that block
+    twice, once on pages with the state-media cue and once on the others (zero where it does not apply),
+    so that naming North Korea can weigh differently where every page is about it.
     """
     scores = np.atleast_2d(relevance)
     pages = page_rows(inputs)
@@ -82,9 +89,14 @@ def stack_features(
             cue * r0[:, None],
             shape_features(inputs, use_context=True),
             *blocks[1:],
-            *([mention_block(inputs, pages, r0)] if mentions else []),
+            *(_mention_blocks(inputs, pages, r0, cue, mention_cue) if mentions else []),
         ]
     )
+
+
+def _mention_blocks(inputs, pages, relevance, cue: np.ndarray, by_cue: bool) -> list[np.ndarray]:
+    block = mention_block(inputs, pages, relevance)
+    return [block * (1.0 - cue), block * cue] if by_cue else [block]
 
 
 def mention_block(
@@ -183,6 +195,8 @@ class PageStackModel(SegmentModel):
             cross-validated better; the second stage decides relevance).
         mentions: read where North Korea is named (the line, its nearness, its transcript turn and
             page: :func:`mention_block`).
+        mention_cue: with ``mentions``, read them apart on pages with the state-media cue and on the
+            others (in grouped CV the shared block cost KCNA pages recall; see docs/benchmarks.md).
         event_offsets: fit per-type offsets of the event scores on out-of-fold scores, so that the
             most likely type maximises macro-F1 (a per-type decision rule fitted in training; off by
             default: on held-out sources it cost macro-F1, see the README's benchmark).
@@ -211,6 +225,7 @@ class PageStackModel(SegmentModel):
         page_events: bool = False,
         event_offsets: bool = False,
         mentions: bool = False,
+        mention_cue: bool = False,
         threshold: float = DEFAULT_THRESHOLD,
         seed: int = 13,
     ):
@@ -224,6 +239,7 @@ class PageStackModel(SegmentModel):
         self.page_events = page_events
         self.event_offsets = event_offsets
         self.mentions = mentions
+        self.mention_cue = mention_cue
         self.threshold = threshold
         self.seed = seed
 
@@ -268,7 +284,7 @@ class PageStackModel(SegmentModel):
                 relevance[b, held], events[b, held] = part.score_segments([inputs[i] for i in held])
         self.bases_ = [base.fit(inputs, labels, sample_weight=weight) for base in self._bases()]
         events = events.mean(axis=0)
-        F = stack_features(inputs, relevance, events, self.window, self.mentions)
+        F = stack_features(inputs, relevance, events, self.window, self.mentions, self.mention_cue)
         self.heads_ = LinearHeads.fit(F, relevant, event, weight, self.C, self.seed)
         self.offsets_ = np.zeros(events.shape[1])
         if self.event_offsets:
@@ -294,7 +310,7 @@ class PageStackModel(SegmentModel):
         scores = [base.score_segments(inputs) for base in self.bases_]
         relevance = np.array([r for r, _ in scores])
         events = np.mean([e for _, e in scores], axis=0)
-        features = stack_features(inputs, relevance, events, self.window, self.mentions)
+        features = stack_features(inputs, relevance, events, self.window, self.mentions, self.mention_cue)
         stacked, stacked_events = self.heads_.score(features)
         events = stacked_events if self.page_events else events
         if self.offsets_.any():
