@@ -58,7 +58,7 @@ ROWS: dict[str, tuple[str, dict]] = {
     "stacked (encoder + tfidf names masked) + lone views": ("stacked.yaml", NO_MENTIONS),
     "stacked (encoder + tfidf names masked) + lone views + mentions and turns": (
         "stacked.yaml",
-        {"model.mention_cue": False},
+        {"model.mentions": True, "model.mention_cue": False},
     ),
     "stacked (encoder + tfidf names masked) + lone views + mentions apart on state media": ("stacked.yaml", {}),
     "encoder static (distilled) + lone views": (
