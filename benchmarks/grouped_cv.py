@@ -60,7 +60,15 @@ ROWS: dict[str, tuple[str, dict]] = {
         "stacked.yaml",
         {"model.mentions": True, "model.mention_cue": False},
     ),
-    "stacked (encoder + tfidf names masked) + lone views + mentions apart on state media": ("stacked.yaml", {}),
+    "stacked (encoder + tfidf names masked) + lone views + mentions apart on state media": (
+        "stacked.yaml",
+        {},
+    ),
+    # The default's recipe over a two-layer student of MiniLM (training/distill_encoder.py, to build/).
+    "stacked (student encoder, 2 layers, + tfidf names masked) + lone views + mentions apart on state media": (
+        "stacked.yaml",
+        {"model.base_params": {"base_model": str(ROOT / "build" / "student-l2")}},
+    ),
     "encoder static (distilled) + lone views": (
         "encoder.yaml",
         {**ENC, "model.precision": "static", "data.lone_view_weight": 0.5},

@@ -89,11 +89,17 @@ def export_encoder(source: Path, out_dir: Path, precision: str = "int8") -> Path
     return out_dir
 
 
+def _digest(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
 def cached_base_encoder(base_model: str, precision: str) -> Path:
-    """The exported base model, made once per machine and reused (exporting takes seconds)."""
+    """The exported base model, made once per machine and reused (exporting takes seconds); keyed by
+    the weights' bytes, so a base retrained in the same folder (a distilled student) is exported anew."""
     source = resolve_base(base_model)
     weights = sorted(source.glob("*.safetensors")) or sorted(source.glob("*.bin"))
-    stamp = "|".join(f"{w.name}:{w.stat().st_size}" for w in weights) + str(source.resolve())
+    stamp = "|".join(f"{w.name}:{_digest(w)}" for w in weights) + str(source.resolve())
     key = hashlib.sha256(stamp.encode()).hexdigest()[:12]
     target = _cache_root() / f"{source.name}-{key}-{precision}"
     if not (target / TOKENIZER_FILE).exists():
